@@ -1,0 +1,72 @@
+"""A bridge from romanized names in English queries to the Chinese words of the corpus.
+
+Built from the corpus' own vocabulary (no hand-written name tables): every Chinese token of two or
+more characters is keyed by its toneless pinyin ("磨憨" -> "mohan"), so "Which firms landed in
+Mohan?" can look up 磨憨 whatever names were ingested.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_HAN_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,6}$")
+_ASCII_WORD = re.compile(r"[A-Za-z]+")
+_MIN_KEY = 4  # shorter keys ("an", "li") collide with English words too often
+
+
+def romanize(token: str) -> str | None:
+    """Toneless pinyin of a 2-6 character Chinese word, or None for other tokens."""
+    if not _HAN_WORD.match(token):
+        return None
+    from pypinyin import Style, lazy_pinyin
+
+    key = "".join(lazy_pinyin(token, style=Style.NORMAL, errors="ignore")).replace("ü", "v")
+    return key if len(key) >= _MIN_KEY and key.isascii() else None
+
+
+class PinyinBridge:
+    """Maps romanized words to corpus tokens, most frequent first."""
+
+    def __init__(self, pairs: list[tuple[str, str, int]]) -> None:
+        """``pairs``: (romanized key, Chinese token, document frequency)."""
+        table: dict[str, list[tuple[int, str]]] = {}
+        for key, token, df in pairs:
+            table.setdefault(key, []).append((df, token))
+        self._table = {k: [t for _df, t in sorted(v, reverse=True)] for k, v in table.items()}
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def lookup(self, key: str) -> list[str]:
+        """Corpus tokens whose pinyin is ``key`` (lower-case, no spaces)."""
+        return self._table.get(key.lower(), [])
+
+    def expand(self, query: str, max_words: int = 3) -> dict[str, list[str]]:
+        """Romanized words (or runs of up to ``max_words`` words) of the query with their Chinese matches.
+
+        Longer runs win: "Kun Ming" is read as "kunming" before "kun" and "ming".
+        """
+        words = [(m.group(0), m.start(), m.end()) for m in _ASCII_WORD.finditer(query)]
+        found: dict[str, list[str]] = {}
+        i = 0
+        while i < len(words):
+            for n in range(min(max_words, len(words) - i), 0, -1):
+                run = words[i : i + n]
+                if n > 1 and any(query[a[2] : b[1]].strip() for a, b in zip(run, run[1:], strict=False)):
+                    continue  # only words separated by spaces form a run
+                key = "".join(w[0] for w in run).lower()
+                tokens = self.lookup(key)
+                if tokens:
+                    found[query[run[0][1] : run[-1][2]]] = tokens
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+
+@lru_cache(maxsize=200_000)
+def cached_romanize(token: str) -> str | None:
+    """Memoized :func:`romanize`."""
+    return romanize(token)
