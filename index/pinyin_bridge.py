@@ -8,7 +8,6 @@ Mohan?" can look up 磨憨 whatever names were ingested.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 _HAN_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,6}$")
 _ASCII_WORD = re.compile(r"[A-Za-z]+")
@@ -66,7 +65,11 @@ class PinyinBridge:
         return found
 
 
-@lru_cache(maxsize=200_000)
-def cached_romanize(token: str) -> str | None:
-    """Memoized :func:`romanize`."""
-    return romanize(token)
+def romanize_vocabulary(vocab: dict[str, int], known: dict[str, str]) -> dict[str, str]:
+    """Toneless pinyin of every vocabulary token that has one, reusing ``known`` results."""
+    out: dict[str, str] = {}
+    for token in vocab:
+        key = known.get(token) if token in known else romanize(token)
+        if key:
+            out[token] = key
+    return out

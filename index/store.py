@@ -23,7 +23,7 @@ from corpus.prepare import Document
 from index import catalog, generations
 from index.embedder import Embedder, EmbedderSpec, create_embedder
 from index.lexical_store import LexicalStore, create_lexical_store
-from index.pinyin_bridge import PinyinBridge, cached_romanize
+from index.pinyin_bridge import PinyinBridge, romanize_vocabulary
 from index.tokenizer import tokenize
 from index.vector_store import VectorStore, create_vector_store
 
@@ -62,7 +62,16 @@ class Generation:
     number: int
     vectors: VectorStore
     lexical: LexicalStore
+    romanized: dict[str, str]  # corpus token -> toneless pinyin, for the tokens that have one
     bridge: PinyinBridge
+
+    PINYIN = "pinyin.json"
+
+    def save(self, directory: Path) -> None:
+        """Write the derived files of this generation into ``directory``."""
+        self.vectors.save(directory)
+        self.lexical.save(directory)
+        (directory / self.PINYIN).write_text(json.dumps(self.romanized, ensure_ascii=False), encoding="utf-8")
 
 
 def dedup_key(text: str) -> str:
@@ -125,6 +134,10 @@ class Store:
         config = {"embedder": spec.as_dict(), "vector_store": "faiss", "lexical_store": "bm25s"}
         generations.atomic_write(path, json.dumps(config, indent=2))
         return config
+
+    def use_embedder(self, embedder: Embedder) -> None:
+        """Use this embedder instance (e.g. one wrapped in a cache) instead of building one."""
+        self._embedder = embedder
 
     @property
     def embedder(self) -> Embedder:
@@ -211,7 +224,7 @@ class Store:
     def _empty_generation(self) -> Generation:
         vectors = create_vector_store(self.config["vector_store"], self._dim())
         lexical = create_lexical_store(self.config["lexical_store"])
-        return Generation(0, vectors, lexical, PinyinBridge([]))
+        return Generation(0, vectors, lexical, {}, PinyinBridge([]))
 
     def _dim(self) -> int:
         stored = catalog.get_meta(self._conn(), "dim")
@@ -222,16 +235,12 @@ class Store:
         vectors.load(directory)
         lexical = create_lexical_store(self.config["lexical_store"])
         lexical.load(directory)
-        return Generation(number, vectors, lexical, self._bridge(lexical))
+        romanized = json.loads((directory / Generation.PINYIN).read_text(encoding="utf-8"))
+        return Generation(number, vectors, lexical, romanized, _bridge(lexical, romanized))
 
     def _rebuild_in_memory(self, number: int) -> Generation:
         """Derive the stores from the catalog (the generation's files are missing or unsealed)."""
         return self._build_generation(self._conn(), number)
-
-    def _bridge(self, lexical: LexicalStore) -> PinyinBridge:
-        vocab = lexical.vocabulary()
-        pairs = [(key, tok, df) for tok, df in vocab.items() if (key := cached_romanize(tok))]
-        return PinyinBridge(pairs)
 
     # ----- writes --------------------------------------------------------------------------
     def plan(self, docs: Iterable[Document]) -> tuple[list[Document], WriteResult]:
@@ -321,8 +330,7 @@ class Store:
                 generations.prune(self.data_dir, keep={number - 1})  # also a crashed try at `number`
                 directory.mkdir(parents=True)
                 gen = self._build_generation(conn, number)
-                gen.vectors.save(directory)
-                gen.lexical.save(directory)
+                gen.save(directory)
                 generations.mark_done(directory, number)
                 conn.execute("COMMIT")
             except BaseException:
@@ -383,7 +391,9 @@ class Store:
         vectors.build(ids, catalog.decode_vectors(blobs, dim))
         lexical = create_lexical_store(self.config["lexical_store"])
         lexical.build(ids, token_lists)
-        return Generation(number, vectors, lexical, self._bridge(lexical))
+        known = self._gen.romanized if self._gen is not None else {}
+        romanized = romanize_vocabulary(lexical.vocabulary(), known)
+        return Generation(number, vectors, lexical, romanized, _bridge(lexical, romanized))
 
     def recover(self) -> int:
         """Make the derived files match the committed catalog; returns the live generation.
@@ -397,14 +407,17 @@ class Store:
             if number and not generations.is_complete(directory):
                 generations.prune(self.data_dir, keep={n for n in (number - 1,) if n > 0})
                 directory.mkdir(parents=True, exist_ok=True)
-                gen = self._build_generation(conn, number)
-                gen.vectors.save(directory)
-                gen.lexical.save(directory)
+                self._build_generation(conn, number).save(directory)
                 generations.mark_done(directory, number)
             if number and generations.read_current(self.data_dir) != number:
                 generations.write_current(self.data_dir, number)
             generations.prune(self.data_dir, keep={number, number - 1})
             return number
+
+
+def _bridge(lexical: LexicalStore, romanized: dict[str, str]) -> PinyinBridge:
+    vocab = lexical.vocabulary()
+    return PinyinBridge([(key, tok, vocab[tok]) for tok, key in romanized.items() if tok in vocab])
 
 
 class _Closing:

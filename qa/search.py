@@ -102,15 +102,21 @@ class Searcher:
         """Top ``k`` chunks for ``query``; raises ValueError for bad arguments."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
+        k = max(1, min(int(k), MAX_K))
+        cands, rows = self.candidates(query, filters, max(self.depth, 4 * k), mode)
+        return _collapse(fuse(cands, self.fuser if mode == "hybrid" else mode), rows, k)
+
+    def candidates(
+        self, query: str, filters: Filters | None = None, depth: int | None = None, mode: str = "hybrid"
+    ) -> tuple[Candidates, dict[int, catalog.ChunkRow]]:
+        """Each retriever's scored candidates and their catalog rows, read from one snapshot."""
         if not query or not query.strip():
             raise ValueError("query is empty")
-        k = max(1, min(int(k), MAX_K))
-        filters = filters or Filters()
-        since, until = filters.bounds()
+        depth = depth or self.depth
+        since, until = (filters or Filters()).bounds()
         with self.store.read() as (conn, gen):
-            allowed = catalog.filtered_chunk_ids(conn, since, until, filters.source)
+            allowed = catalog.filtered_chunk_ids(conn, since, until, filters.source if filters else None)
             plan = plan_query(query, gen.bridge)
-            depth = max(self.depth, 4 * k)
             cands = Candidates()
             if mode in ("hybrid", "dense") and len(gen.vectors):
                 qvec = self.store.embedder.encode_queries([plan.dense_text])[0]
@@ -119,8 +125,7 @@ class Searcher:
                 cands.lexical = _as_dict(*gen.lexical.search(plan.tokens, depth, allowed))
             rows = catalog.chunk_rows(conn, list(set(cands.dense) | set(cands.lexical)))
             cands.rare = _rare_term_coverage(plan, rows, gen.lexical.vocabulary(), len(gen.lexical.ids))
-            fused = fuse(cands, self.fuser if mode == "hybrid" else mode)
-            return _collapse(fused, rows, k)
+        return cands, rows
 
 
 def _as_dict(scores: np.ndarray, ids: np.ndarray) -> dict[int, float]:
