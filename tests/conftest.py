@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "corpus" / "samples" / "kunming-industry-transfer-2025-03-24.txt"
+SAMPLE = ROOT / "corpus" / "samples" / "kunming" / "kunming-industry-transfer-2025-03-24.txt"
 SHARED_DATA = Path(os.environ.get("POLICYQA_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 

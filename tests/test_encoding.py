@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from corpus import encoding
 from corpus.encoding import DecodeError, decode_bytes, detect_encoding, read_capped
 
-SAMPLE = Path(__file__).parents[1] / "corpus" / "samples" / "kunming-industry-transfer-2025-03-24.txt"
+SAMPLE = Path(__file__).parents[1] / "corpus" / "samples" / "kunming" / "kunming-industry-transfer-2025-03-24.txt"
 _PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
 
 SIMPLIFIED = (

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from corpus.metadata import MAX_TITLE_CHARS, Header, parse_date, parse_header
 from corpus.normalize import normalize
 
-SAMPLE = Path(__file__).parents[1] / "corpus" / "samples" / "kunming-industry-transfer-2025-03-24.txt"
+SAMPLE = Path(__file__).parents[1] / "corpus" / "samples" / "kunming" / "kunming-industry-transfer-2025-03-24.txt"
 
 
 def test_bundled_sample_header() -> None:

@@ -14,7 +14,7 @@ from corpus.models import Article, Rejection
 from corpus.readers import read_paths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readers"
-SAMPLE = Path(__file__).parents[1] / "corpus" / "samples" / "kunming-industry-transfer-2025-03-24.txt"
+SAMPLE = Path(__file__).parents[1] / "corpus" / "samples" / "kunming" / "kunming-industry-transfer-2025-03-24.txt"
 BODY = "昆明市加快推进承接产业转移园区建设，推动跨区域产业协调发展。"
 
 
