@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from api import render
+from api import render, serve
 from api.config import embedder_from_env, resolve_data_dir
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -177,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_)
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=func)
+
+    serve.register(sub)
     return parser
 
 

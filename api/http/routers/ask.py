@@ -1,0 +1,57 @@
+"""POST /ask: an extractive answer whose every sentence cites a passage."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.http.deps import EngineDep, FilterFields, K, QueryText, highlight_terms
+
+router = APIRouter(tags=["ask"])
+
+
+class CitationOut(BaseModel):
+    """``quote == normalized[start:end]``; ``orig_start``/``orig_end`` locate it in the text as ingested."""
+
+    model_config = ConfigDict(extra="allow")
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    date: str | None
+    source: str | None
+    url: str | None
+    quote: str
+    start: int
+    end: int
+    orig_start: int
+    orig_end: int
+    score: float
+
+
+class AnswerOut(BaseModel):
+    """The answer text carries ``[n]`` markers that refer to ``citations[n-1]``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    question: str
+    answer: str
+    citations: list[CitationOut]
+    type: str
+    found: bool
+    items: list[dict]
+    terms: list[str] = Field(description="question words and bridged names, for highlighting quotes")
+
+
+class AskRequest(FilterFields):
+    question: QueryText
+    k: K = 5
+
+
+@router.post("/ask", response_model=AnswerOut, summary="Answer a question with numbered citations")
+def ask(engine: EngineDep, body: AskRequest) -> dict:
+    """``found`` is false when no passage matches; 409 while nothing is indexed."""
+    answer = engine.ask(body.question, k=body.k, filters=body.filters()).as_dict()
+    answer["terms"] = highlight_terms(engine, body.question)
+    return answer
