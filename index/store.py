@@ -140,6 +140,11 @@ class Store:
         self._embedder = embedder
 
     @property
+    def model_loaded(self) -> bool:
+        """Whether the embedder has been loaded in this process."""
+        return self._embedder is not None
+
+    @property
     def embedder(self) -> Embedder:
         """The embedder, loaded on first use."""
         if self._embedder is None:

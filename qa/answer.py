@@ -1,18 +1,27 @@
-"""Extractive answers with citations: the best sentences of the best passages, each one traceable."""
+"""Extractive answers with citations: typed items (names, amounts, dates) or the best sentences.
+
+Every citation's ``quote`` is exactly ``normalized_text[start:end]`` of its document, and
+``orig_start``/``orig_end`` give the same span in the text as ingested. Nothing is generated here.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from corpus.sentences import split_sentences
+from qa.extract import Item, Sentence, extract_items
+from qa.question_type import QuestionType, classify, has_han
 from qa.search import Filters, Hit, Searcher, plan_query
+from qa.support import Support, judge_support
+
+NOT_FOUND_ZH = "语料中没有找到能回答这个问题的内容。以下是最接近的段落，仅供参考。"
+NOT_FOUND_EN = "The corpus holds nothing that answers this question. The nearest passages follow, for reference only."
 
 
 @dataclass
 class Citation:
-    """A cited passage: ``quote == normalized_text[start:end]`` and ``original[orig_start:orig_end]``
-    is the same span in the text as ingested."""
+    """A cited passage span: ``quote == normalized_text[start:end]``, ``original[orig_start:orig_end]``."""
 
     n: int
     doc_id: str
@@ -31,7 +40,7 @@ class Citation:
 
 @dataclass
 class Answer:
-    """An answer sentence or list, and the passages that support it."""
+    """The answer text, its items, and the passages that support it."""
 
     question: str
     answer: str
@@ -39,35 +48,61 @@ class Answer:
     type: str = "other"
     found: bool = True
     items: list[dict] = field(default_factory=list)
+    support: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-@dataclass
-class ScoredSentence:
-    """A sentence of a hit, with its offsets in the document's normalized text."""
-
-    hit_index: int
-    start: int
-    end: int
-    text: str
-    score: float
-
-
-def score_sentences(hits: list[Hit], tokens: list[str], idf: dict[str, float]) -> list[ScoredSentence]:
-    """Sentences of the hits, scored by the idf of query terms they contain plus the hit's rank."""
-    out: list[ScoredSentence] = []
+def score_sentences(hits: list[Hit], tokens: list[str], idf: dict[str, float]) -> list[Sentence]:
+    """Sentences of the hits, scored by the idf mass of query terms they hold plus the hit's rank."""
     total = sum(idf.get(t, 1.0) for t in set(tokens)) or 1.0
-    for hi, hit in enumerate(hits):
-        prior = 1.0 / (1.0 + hi)
+    out: list[Sentence] = []
+    for n, hit in enumerate(hits, 1):
+        prior = 0.5 / n
         for a, b in split_sentences(hit.text):
             text = hit.text[a:b]
             lowered = text.lower()
             overlap = sum(idf.get(t, 1.0) for t in set(tokens) if t in lowered) / total
-            out.append(ScoredSentence(hi, hit.start + a, hit.start + b, text, overlap + 0.5 * prior))
+            out.append(Sentence(text, hit.start + a, n, overlap + prior))
     out.sort(key=lambda s: -s.score)
     return out
+
+
+def _english(question: str) -> bool:
+    return not has_han(question)
+
+
+def compose(question: str, qtype: QuestionType, items: list[Item], support: list[Sentence]) -> str:
+    """A readable answer holding the items, each claim marked with its citation number."""
+    en = _english(question)
+    if items:
+        groups: dict[int, list[str]] = {}
+        for it in items:
+            groups.setdefault(it.citation, []).append(it.text)
+        sep = ", " if en else "、"
+        head = "; ".join(f"{sep.join(texts)} [{n}]" for n, texts in groups.items())
+        basis = " ".join(f"{s.text}[{s.citation}]" for s in support[:1])
+        return f"{head}. Source: {basis}" if en else f"{head}。依据：{basis}"
+    return " ".join(f"{s.text}[{s.citation}]" for s in support)
+
+
+def _cited_first(
+    hits: list[Hit], items: list[Item], support: list[Sentence], sentences: list[Sentence]
+) -> tuple[list[Hit], list[Item], list[Sentence], list[Sentence]]:
+    """Renumber citations so the passages the answer rests on come first, in the order it uses them."""
+    used: list[int] = []
+    for n in [it.citation for it in items] + [s.citation for s in support]:
+        if n not in used:
+            used.append(n)
+    order = used + [n for n in range(1, len(hits) + 1) if n not in used]
+    new = {old: i for i, old in enumerate(order, 1)}
+    return (
+        [hits[old - 1] for old in order],
+        [replace(it, citation=new[it.citation]) for it in items],
+        [replace(s, citation=new[s.citation]) for s in support],
+        [replace(s, citation=new[s.citation]) for s in sentences],
+    )
 
 
 class Answerer:
@@ -77,32 +112,73 @@ class Answerer:
         self.searcher = searcher
         self.store = searcher.store
 
-    def _idf(self, tokens: list[str]) -> dict[str, float]:
-        with self.store.read() as (_conn, gen):
-            vocab = gen.lexical.vocabulary()
-            n = max(1, len(gen.lexical.ids))
-        return {t: math.log(1 + n / (1 + vocab.get(t, 0))) for t in tokens}
-
     def ask(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:
-        """Answer ``question`` from the top ``k`` passages, citing each one used."""
+        """Answer ``question`` from the top ``k`` passages, citing every passage used."""
+        if not question or not question.strip():
+            raise ValueError("question is empty")
+        qtype = classify(question)
         hits = self.searcher.search(question, k=k, filters=filters)
         if not hits:
-            return Answer(question, "没有找到相关内容。No passage in the corpus matches this question.", found=False)
+            return Answer(question, NOT_FOUND_EN if _english(question) else NOT_FOUND_ZH, type=qtype.value,
+                          found=False)
         with self.store.read() as (_conn, gen):
             plan = plan_query(question, gen.bridge)
-        sentences = score_sentences(hits, plan.tokens, self._idf(plan.tokens))
-        best_by_hit: dict[int, ScoredSentence] = {}
-        for s in sentences:
-            best_by_hit.setdefault(s.hit_index, s)
-        citations = [self._cite(i + 1, hit, best_by_hit.get(i)) for i, hit in enumerate(hits)]
-        chosen = sorted(sentences[:2], key=lambda s: (s.hit_index, s.start)) if sentences else []
-        parts = [f"{s.text}[{s.hit_index + 1}]" for s in chosen]
-        return Answer(question, " ".join(parts), citations)
+            vocab = gen.lexical.vocabulary()
+            n_chunks = max(1, len(gen.lexical.ids))
+        idf = {t: math.log(1 + n_chunks / (1 + vocab.get(t, 0))) for t in plan.tokens}
+        sentences = score_sentences(hits, plan.tokens, idf)
+        items = extract_items(question, qtype, sentences) if qtype != QuestionType.OTHER else []
+        support = self._support(items, sentences)
+        verdict: Support = judge_support(plan, hits, sentences, idf)
+        hits, items, support, sentences = _cited_first(hits, items, support, sentences)
+        citations = self._citations(hits, support, sentences)
+        if not verdict.found:
+            text = NOT_FOUND_EN if _english(question) else NOT_FOUND_ZH
+            return Answer(question, text, citations, qtype.value, False, [], verdict.as_dict())
+        return Answer(
+            question,
+            compose(question, qtype, items, support),
+            citations,
+            qtype.value,
+            True,
+            [{"text": it.text, "citation": it.citation, "start": it.start, "end": it.end} for it in items],
+            verdict.as_dict(),
+        )
 
-    def _cite(self, n: int, hit: Hit, sentence: ScoredSentence | None) -> Citation:
-        start, end, quote = (sentence.start, sentence.end, sentence.text) if sentence else (hit.start, hit.end, hit.text)
-        offsets = self.store.offsets(hit.doc_id)
-        orig_start = int(offsets[start])
-        orig_end = int(offsets[end - 1]) + 1
-        return Citation(n, hit.doc_id, hit.chunk_id, hit.title, hit.date, hit.source, hit.url, quote, start, end,
-                        orig_start, orig_end, round(hit.score, 6))
+    @staticmethod
+    def _support(items: list[Item], sentences: list[Sentence]) -> list[Sentence]:
+        """The sentences that hold the items, else the best one to three sentences."""
+        if items:
+            chosen = []
+            for it in items:
+                s = next((s for s in sentences if s.citation == it.citation
+                          and s.start <= it.start and it.end <= s.start + len(s.text)), None)
+                if s is not None and s not in chosen:
+                    chosen.append(s)
+            if chosen:
+                return chosen
+        best = sentences[:1]
+        for s in sentences[1:3]:
+            if s.score >= 0.6 * best[0].score and s.citation == best[0].citation:
+                best.append(s)
+        return sorted(best, key=lambda s: (s.citation, s.start))
+
+    def _citations(self, hits: list[Hit], support: list[Sentence], sentences: list[Sentence]) -> list[Citation]:
+        """One citation per hit, quoting the sentence it supports the answer with (or its best one)."""
+        out = []
+        quoted: set[tuple[str, int]] = set()  # overlapping chunks share a sentence: quote it once
+        for n, hit in enumerate(hits, 1):
+            used = [s for s in support if s.citation == n]
+            if used:
+                start = min(s.start for s in used)
+                end = max(s.start + len(s.text) for s in used)
+            else:
+                best = next((s for s in sentences if s.citation == n and (hit.doc_id, s.start) not in quoted), None)
+                start, end = (best.start, best.start + len(best.text)) if best else (hit.start, hit.end)
+            quoted.add((hit.doc_id, start))
+            quote = hit.text[start - hit.start : end - hit.start]
+            offsets = self.store.offsets(hit.doc_id)
+            out.append(Citation(n, hit.doc_id, hit.chunk_id, hit.title, hit.date, hit.source, hit.url, quote,
+                                start, end, int(offsets[start]), int(offsets[end - 1]) + 1, round(hit.score, 6)))
+        return out
+

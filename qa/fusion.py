@@ -1,7 +1,8 @@
 """Fusing dense and lexical candidate lists into one ranking.
 
-``hybrid`` (the default) normalizes each list's scores per query and mixes them with weights, plus
-a bonus for chunks that hold the query's rare terms verbatim, so exact names are not buried. When the
+``hybrid`` (the default) standardizes each list's scores per query (z-scores over its candidates) and
+mixes them with weights, plus a bonus for chunks that hold the query's rare terms verbatim, so exact
+names are not buried. When the
 lexical side found nothing the query is effectively dense-only, and vice versa. The weights are set in
 ``HYBRID_WEIGHTS``; bench/tune_fusion.py chose them on held-out tuning data (see README).
 """
@@ -25,11 +26,8 @@ class Candidates:
 class HybridWeights:
     """Weights of the hybrid fusion (see module docstring)."""
 
-    dense: float = 0.7
-    lexical: float = 0.3
-    rare: float = 0.1
-    dense_floor: float = 0.1  # normalized dense score = (s - (max - spread)) / spread, floored at 0
-    spread: float = 0.15
+    lexical: float = 0.2  # weight of the BM25 z-score against the dense z-score (weight 1)
+    rare: float = 0.1  # bonus for holding the query's rare terms verbatim (share of them held)
 
 
 HYBRID_WEIGHTS = HybridWeights()
@@ -58,23 +56,28 @@ def rrf(c: Candidates, k: int = 60) -> list[tuple[int, float]]:
     return _ranked(out)
 
 
+def _zscores(scores: dict[int, float]) -> tuple[dict[int, float], float]:
+    """Per-query standardized scores, and the value given to chunks missing from this list."""
+    values = list(scores.values())
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5 or 1.0
+    z = {i: (v - mean) / sd for i, v in scores.items()}
+    return z, min(z.values())
+
+
 def hybrid(c: Candidates, w: HybridWeights | None = None) -> list[tuple[int, float]]:
-    """Score-normalized weighted fusion with a rare-term bonus."""
+    """Dense and BM25 scores standardized per query, mixed with weights, plus the rare-term bonus."""
     w = w or HYBRID_WEIGHTS
     if not c.lexical:
         return dense_only(c)
     if not c.dense:
         return lexical_only(c)
-    top_dense = max(c.dense.values())
-    floor = top_dense - w.spread
-    min_dense = min(c.dense.values())
-    top_lex = max(c.lexical.values())
-    out: dict[int, float] = {}
-    for i in set(c.dense) | set(c.lexical):
-        d = c.dense.get(i, min_dense)
-        dn = max(0.0, (d - floor) / w.spread)
-        ln = c.lexical.get(i, 0.0) / top_lex
-        out[i] = w.dense * dn + w.lexical * ln + w.rare * c.rare.get(i, 0.0)
+    dz, dmiss = _zscores(c.dense)
+    lz, lmiss = _zscores(c.lexical)
+    out = {
+        i: dz.get(i, dmiss) + w.lexical * lz.get(i, lmiss) + w.rare * c.rare.get(i, 0.0)
+        for i in set(c.dense) | set(c.lexical)
+    }
     return _ranked(out)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -57,9 +57,11 @@ class Hit:
     text: str
     start: int
     end: int
+    dense: float | None = field(default=None, repr=False)  # raw cosine to the query, when dense ran
 
     def as_dict(self) -> dict:
         d = asdict(self)
+        d.pop("dense")
         d["score"] = round(float(self.score), 6)
         return d
 
@@ -104,7 +106,7 @@ class Searcher:
             raise ValueError(f"mode must be one of {MODES}")
         k = max(1, min(int(k), MAX_K))
         cands, rows = self.candidates(query, filters, max(self.depth, 4 * k), mode)
-        return _collapse(fuse(cands, self.fuser if mode == "hybrid" else mode), rows, k)
+        return _collapse(fuse(cands, self.fuser if mode == "hybrid" else mode), rows, k, cands.dense)
 
     def candidates(
         self, query: str, filters: Filters | None = None, depth: int | None = None, mode: str = "hybrid"
@@ -143,7 +145,7 @@ def _rare_term_coverage(plan: QueryPlan, rows: dict, vocab: dict[str, int], n_ch
     }
 
 
-def _collapse(fused: list[tuple[int, float]], rows: dict, k: int) -> list[Hit]:
+def _collapse(fused: list[tuple[int, float]], rows: dict, k: int, dense: dict[int, float]) -> list[Hit]:
     hits: list[Hit] = []
     seen: set[str] = set()
     for chunk, score in fused:
@@ -153,7 +155,7 @@ def _collapse(fused: list[tuple[int, float]], rows: dict, k: int) -> list[Hit]:
         seen.add(row.dedup_key)
         hits.append(
             Hit(row.doc_id, row.chunk_id, float(score), row.title, row.date, row.source, row.url, row.text,
-                row.start, row.end)
+                row.start, row.end, dense.get(chunk))
         )
         if len(hits) == k:
             break

@@ -102,4 +102,4 @@ def highlight_terms(engine: Engine, text: str) -> list[str]:
 
 def model_loaded(engine: Engine) -> bool:
     """Whether the embedding model is in memory (the Store loads it on first use)."""
-    return getattr(engine.store, "_embedder", None) is not None
+    return engine.store.model_loaded

@@ -1,0 +1,700 @@
+"""Crash-safety driver: SIGKILL ``policyqa ingest`` at random moments, then check the data directory.
+
+In the style of a database "crasher": a seeded schedule starts ``python -m api.cli ingest`` on a growing
+synthetic corpus, kills it with SIGKILL at a random moment (anywhere in the run, or just after the commit
+of a new generation began, or just after it was sealed), then opens the data directory with a fresh
+``Store`` and checks that nothing was lost or half-written:
+
+* the catalog opens (``PRAGMA integrity_check``) and the store opens, repairing what the crash left;
+* CURRENT names the catalog's generation and that generation is sealed; at most two generation
+  directories exist; no temporary files are left (a kill inside an atomic write does leave one, which
+  is counted in the stats; ``--strict-temp-files`` makes it a failure);
+* FAISS and BM25 hold exactly the catalog's chunk rows (every chunk is searchable; spot checks find
+  a chunk by its own vector);
+* every document is either absent or present with exactly the chunks of one complete version of it,
+  and the documents written by the interrupted run form a prefix of the input order.
+
+The corpus goes through versions ("epochs"): when every document of one version is in, each document's
+text changes, so later kills interrupt updates of stored documents, not only additions. ``policyqa
+ingest`` commits one batch per ``BATCH_CHUNKS`` chunks, so each run here is given a few small folders
+and a run usually makes one commit; many runs make many commits.
+
+    python bench/crasher.py --kills 100 --real-model   # long run with the default model
+    python bench/crasher.py --kills 20 --parts 6 --docs-per-part 2   # about what the tests run
+
+``CRASH_POINTS`` and ``ingest_crashing_at`` kill a writer at a named step of a commit instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HASH_EMBEDDER = "hash:64"
+
+# Synthetic policy-news vocabulary: enough variety that no two generated documents share a text.
+_PLACES = "昆明 磨憨 玉溪 曲靖 大理 丽江 西双版纳 红河 文山 保山 普洱 临沧 楚雄 昭通 德宏 怒江 迪庆".split()
+_TOPICS = (
+    "产业园区 招商引资 口岸经济 跨境物流 数字经济 绿色能源 营商环境 乡村振兴 科技创新 人才引进 "
+    "生物医药 现代农业 文化旅游 对外开放 基础设施 高原特色 新能源汽车 光伏 铁路货运 中老铁路"
+).split()
+_VERBS = "推进 加快 落实 深化 优化 统筹 支持 建设 培育 打造 完善 提升".split()
+_TAILS = (
+    "形成协调联动的发展新格局 带动就业岗位持续增加 实现项目早落地早投产 推动区域经济高质量发展 "
+    "为企业提供全流程服务 进一步扩大高水平对外开放 助力产业链上下游协同"
+).split()
+
+
+@dataclass
+class DocVersion:
+    """What one version of one document must look like in the catalog."""
+
+    doc_id: str
+    epoch: int
+    normalized: str
+    content_hash: str
+    chunk_ids: list[str]
+
+
+@dataclass
+class Corpus:
+    """One version of the synthetic corpus: folders in ingest order and every document's version."""
+
+    epoch: int
+    parts: list[Path]
+    docs: list[DocVersion]  # in the order ingest reads them
+
+    def by_id(self) -> dict[str, DocVersion]:
+        return {d.doc_id: d for d in self.docs}
+
+
+@dataclass
+class CrashStats:
+    """What a crasher run did."""
+
+    rounds: int = 0
+    kills: int = 0
+    completed_runs: int = 0
+    commits_seen: int = 0
+    modes: Counter = field(default_factory=Counter)
+    states: Counter = field(default_factory=Counter)  # what each kill left on disk, before repair
+    epochs: int = 0
+    seconds: float = 0.0
+    final_documents: int = 0
+    final_chunks: int = 0
+    final_generation: int = 0
+    stray_temp_files: int = 0  # temporary files left by kills (and not cleaned up by the next open)
+
+    def as_dict(self) -> dict:
+        return {
+            "rounds": self.rounds,
+            "kills": self.kills,
+            "completed_runs": self.completed_runs,
+            "commits_seen": self.commits_seen,
+            "kill_modes": dict(self.modes),
+            "left_on_disk": dict(self.states),
+            "epochs": self.epochs,
+            "seconds": round(self.seconds, 1),
+            "final_documents": self.final_documents,
+            "final_chunks": self.final_chunks,
+            "final_generation": self.final_generation,
+            "stray_temp_files": self.stray_temp_files,
+        }
+
+
+class CrashCheckError(AssertionError):
+    """The data directory is not in a state a crash may leave behind."""
+
+
+# ----- corpus ----------------------------------------------------------------------------------------
+def sentence(rng: random.Random, serial: str) -> str:
+    """One synthetic policy-news sentence carrying ``serial`` (so that texts never repeat)."""
+    return (
+        f"{rng.choice(_PLACES)}市{rng.choice(_VERBS)}{rng.choice(_TOPICS)}{rng.choice(_TOPICS)}工作，"
+        f"第{serial}号项目计划投资{rng.randint(1, 999)}.{rng.randint(0, 99):02d}亿元，{rng.choice(_TAILS)}。"
+    )
+
+
+def body(rng: random.Random, tag: str, sentences: int) -> str:
+    """Paragraphs of ``sentences`` synthetic sentences, serial numbers prefixed with ``tag``."""
+    paragraphs, para = [], []
+    for i in range(sentences):
+        para.append(sentence(rng, f"{tag}-{i}"))
+        if len(para) >= rng.randint(3, 8):
+            paragraphs.append("".join(para))
+            para = []
+    paragraphs.append("".join(para) or sentence(rng, f"{tag}-end"))
+    return "\n".join(paragraphs)
+
+
+def write_corpus(
+    root: Path,
+    epoch: int,
+    parts: int = 40,
+    docs_per_part: int = 3,
+    seed: int = 0,
+    sentences: tuple = (20, 60),
+    name: str = "",
+) -> Corpus:
+    """Write one version of the corpus under ``root/epoch-<e>/part-<i>/`` and describe its documents.
+
+    Each part holds ``docs_per_part`` .txt articles (title, date and source lines, body) and one .jsonl
+    file with two records. File names and JSONL ids are the same in every epoch (so a later epoch
+    updates the documents of an earlier one); texts differ per epoch. ``name`` prefixes folder, file
+    names and ids, for corpora that must not share documents.
+    """
+    base = root / f"{name}epoch-{epoch}"
+    paths = []
+    for p in range(parts):
+        rng = random.Random(f"{seed}/{name}/{epoch}/{p}")
+        part = base / f"part-{p:03d}"
+        part.mkdir(parents=True, exist_ok=True)
+        for d in range(docs_per_part):
+            text = body(rng, f"{name}e{epoch}p{p}d{d}", rng.randint(*sentences))
+            title = f"{rng.choice(_PLACES)}{rng.choice(_TOPICS)}工作简报（{p}-{d}）"
+            head = f"{title}\n- 时间:2025-{1 + p % 12:02d}-{1 + d:02d}\n- 来源:{rng.choice(_PLACES)}日报\n"
+            (part / f"{name}p{p:03d}-d{d}.txt").write_text(head + text + "\n", encoding="utf-8")
+        with open(part / f"{name}p{p:03d}-feed.jsonl", "w", encoding="utf-8") as f:
+            for j in range(2):
+                record = {
+                    "id": f"{name}feed-{p:03d}-{j}",
+                    "title": f"{rng.choice(_PLACES)}{rng.choice(_TOPICS)}快讯",
+                    "date": f"2024-{1 + j:02d}-{1 + p % 28:02d}",
+                    "source": "云南网",
+                    "content": body(rng, f"{name}e{epoch}p{p}j{j}", rng.randint(*sentences)),
+                }
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        paths.append(part)
+    return Corpus(epoch, paths, describe(paths, epoch))
+
+
+def describe(parts: list[Path], epoch: int) -> list[DocVersion]:
+    """The documents ``policyqa ingest <parts...>`` produces from these folders, in commit order."""
+    from corpus.prepare import prepare
+    from corpus.readers import read_paths
+
+    out = []
+    for item in read_paths(parts):
+        if not hasattr(item, "doc_id"):
+            raise RuntimeError(f"generated corpus has a rejected input: {item}")
+        doc = prepare(item)
+        out.append(
+            DocVersion(doc.doc_id, epoch, doc.text, doc.content_hash, [c.chunk_id for c in doc.chunks])
+        )
+    if len({d.doc_id for d in out}) != len(out) or len({d.content_hash for d in out}) != len(out):
+        raise RuntimeError("generated corpus has repeated ids or texts")
+    return out
+
+
+# ----- on-disk state ---------------------------------------------------------------------------------
+def _gen_dirs(data_dir: Path) -> dict[int, bool]:
+    """Generation directories present: number -> sealed."""
+    from index import generations
+
+    root = data_dir / "generations"
+    if not root.is_dir():
+        return {}
+    out = {}
+    for child in root.iterdir():
+        if child.name.isdigit():
+            out[int(child.name)] = generations.is_complete(child)
+    return out
+
+
+def temp_files(data_dir: Path) -> list[Path]:
+    """Stray temporary files (atomic-write leftovers) anywhere in the data directory."""
+    return sorted(p for p in data_dir.rglob("*") if p.is_file() and p.name.endswith(".tmp"))
+
+
+def raw_state(data_dir: Path) -> str:
+    """Which crash window the on-disk state shows, read without opening (or repairing) the store."""
+    from index import generations
+
+    catalog_path = data_dir / "catalog.sqlite"
+    if not catalog_path.exists():
+        return "no catalog yet"
+    try:
+        conn = sqlite3.connect(f"file:{catalog_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        return f"catalog unreadable before open ({e})"
+    number = int(row[0]) if row else 0
+    current = generations.read_current(data_dir) or 0
+    dirs = _gen_dirs(data_dir)
+    later = [n for n in dirs if n > number]
+    if current < number:
+        return "catalog committed, CURRENT not yet switched"
+    if any(dirs[n] for n in later):
+        return "next generation sealed, catalog not committed"
+    if later:
+        return "next generation partly written"
+    if number and not dirs.get(number):
+        return "live generation missing or unsealed"
+    return "clean (killed outside the commit's file writes)"
+
+
+# ----- checks ----------------------------------------------------------------------------------------
+def _fail(msg: str) -> None:
+    raise CrashCheckError(msg)
+
+
+def check_store(data_dir: Path, spec=None, allow_temp: set[Path] = frozenset()) -> tuple[dict, dict, dict]:
+    """Open the data directory with a fresh Store (which repairs what a crash left) and check that it is
+    whole: catalog integrity, CURRENT and the sealed live generation, at most two generation directories,
+    no stray temporary files (but ``allow_temp``), FAISS and BM25 holding exactly the chunk rows, every
+    chunk findable by its own vector (spot checks), every chunk with its document and every document
+    with chunks. ``spec``: the EmbedderSpec to create a missing directory with (None: the default).
+
+    Returns (stats, {doc_id: (normalized, content_hash)}, {doc_id: [chunk_id, ...]}).
+    """
+    import faiss
+    import numpy as np
+
+    from index import catalog, generations
+    from index.store import Store
+
+    if not (data_dir / "catalog.sqlite").exists():
+        if any(data_dir.glob("generations/*")):
+            _fail("generation files exist without a catalog")
+        return {"generation": 0, "documents": 0, "chunks": 0}, {}, {}  # killed before the store existed
+    conn = sqlite3.connect(data_dir / "catalog.sqlite")
+    try:
+        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+    if integrity != "ok":
+        _fail(f"catalog integrity_check: {integrity}")
+
+    store = Store(data_dir, spec)  # opening repairs what a crash left behind
+    try:
+        stats = store.stats()
+        number = stats["generation"]
+        if number:
+            if generations.read_current(data_dir) != number:
+                _fail(f"CURRENT is {generations.read_current(data_dir)}, catalog says {number}")
+            if not generations.is_complete(generations.gen_dir(data_dir, number)):
+                _fail(f"live generation {number} is not sealed")
+        dirs = _gen_dirs(data_dir)
+        if len(dirs) > 2:
+            _fail(f"{len(dirs)} generation directories accumulate: {sorted(dirs)}")
+        stray = [p for p in temp_files(data_dir) if p not in allow_temp]
+        if stray:
+            _fail(f"stray temporary files left: {[str(p.relative_to(data_dir)) for p in stray]}")
+
+        with store.read() as (rconn, gen):
+            if gen.number != catalog.generation(rconn):
+                _fail(
+                    f"reader got generation {gen.number} for catalog generation {catalog.generation(rconn)}"
+                )
+            rows = [r[0] for r in rconn.execute("SELECT id FROM chunks ORDER BY id")]
+            faiss_ids = sorted(faiss.vector_to_array(gen.vectors.index.id_map).tolist()) if rows else []
+            if len(gen.vectors) != len(rows) or faiss_ids != rows:
+                _fail(f"FAISS holds {len(gen.vectors)} vectors, catalog {len(rows)} chunk rows")
+            if sorted(gen.lexical.ids.tolist()) != rows:
+                _fail(f"BM25 holds {len(gen.lexical.ids)} ids, catalog {len(rows)} chunk rows")
+            docs = {
+                r[0]: (r[1], r[2])
+                for r in rconn.execute("SELECT doc_id, normalized, content_hash FROM documents")
+            }
+            chunks: dict[str, list[str]] = {}
+            for doc_id, chunk_id in rconn.execute(
+                "SELECT doc_id, chunk_id FROM chunks ORDER BY doc_id, position"
+            ):
+                chunks.setdefault(doc_id, []).append(chunk_id)
+            if set(chunks) - set(docs):
+                _fail(f"chunks without a document: {sorted(set(chunks) - set(docs))[:5]}")
+            if set(docs) - set(chunks):
+                _fail(f"documents without chunks: {sorted(set(docs) - set(chunks))[:5]}")
+            # every chunk is findable by its own vector (spot checks, deterministic)
+            if rows:
+                dim = gen.vectors.dim
+                for rid in rows[:: max(1, len(rows) // 7)]:
+                    blob = rconn.execute("SELECT embedding FROM chunks WHERE id = ?", (rid,)).fetchone()[0]
+                    vec = np.frombuffer(blob, dtype="<f4").reshape(dim)
+                    scores, ids = gen.vectors.search(vec, 5)
+                    if rid not in ids.tolist():
+                        _fail(f"chunk row {rid} is not found by its own vector")
+    finally:
+        store.close()
+
+    return stats, docs, chunks
+
+
+def check_data_dir(
+    data_dir: Path,
+    previous: dict[str, DocVersion],
+    current: Corpus,
+    spec=None,
+    require_complete: bool = False,
+    allow_temp: set[Path] = frozenset(),
+) -> dict:
+    """:func:`check_store`, then check the documents against the corpus being ingested.
+
+    ``previous`` is the state the store may still hold for a document (its last completed version),
+    ``current`` the corpus being ingested: each document holds exactly one of those versions, with all
+    its chunks, and those at ``current`` form a prefix of its input order (all of it with
+    ``require_complete``). ``allow_temp``: stray temporary files already known (left by earlier kills).
+    Returns the store's stats.
+    """
+    stats, docs, chunks = check_store(data_dir, spec, allow_temp)
+    now = current.by_id()
+    written = []  # per document in input order: True when it holds the current version
+    for doc_id, (normalized, chash) in docs.items():
+        allowed = [v for v in (now.get(doc_id), previous.get(doc_id)) if v is not None]
+        match = next((v for v in allowed if v.content_hash == chash), None)
+        if match is None:
+            _fail(f"{doc_id}: stored text matches no version that was ever ingested")
+        if match.normalized != normalized:
+            _fail(f"{doc_id}: stored normalized text differs from version {match.epoch}")
+        if chunks.get(doc_id, []) != match.chunk_ids:
+            _fail(
+                f"{doc_id}: {len(chunks.get(doc_id, []))} chunks stored, version {match.epoch} "
+                f"has {len(match.chunk_ids)} (a half-written document)"
+            )
+    for doc_id in previous:
+        if doc_id not in docs and doc_id in now:
+            _fail(f"{doc_id}: a previously stored document was lost")
+    for d in current.docs:
+        stored = docs.get(d.doc_id)
+        written.append(stored is not None and stored[1] == d.content_hash)
+    if any(written[i + 1] and not written[i] for i in range(len(written) - 1)):
+        first_gap = written.index(False)
+        _fail(
+            f"stored documents are not a prefix of the input order (gap at {current.docs[first_gap].doc_id})"
+        )
+    if require_complete and not all(written):
+        _fail(f"{written.count(False)} documents missing after an uninterrupted ingest")
+    return stats
+
+
+# ----- the driver --------------------------------------------------------------------------------------
+def ingest_env(real_model: bool = False) -> dict[str, str]:
+    """Environment for ingest child processes: the hash embedder unless ``real_model``."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    env.pop("POLICYQA_DATA", None)
+    if real_model:
+        env.pop("POLICYQA_EMBEDDER", None)
+    else:
+        env["POLICYQA_EMBEDDER"] = HASH_EMBEDDER
+    return env
+
+
+def catalog_generation(data_dir: Path) -> int:
+    path = data_dir / "catalog.sqlite"
+    if not path.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
+    return int(row[0]) if row else 0
+
+
+def run_ingest(data_dir: Path, parts: list[Path], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start ``python -m api.cli --data-dir D ingest PARTS... --json`` (stdout and stderr to ``log``)."""
+    cmd = [sys.executable, "-m", "api.cli", "--data-dir", str(data_dir), "ingest", *map(str, parts), "--json"]
+    with open(log, "wb") as out:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _wait_for(proc: subprocess.Popen, ready, deadline: float) -> bool:
+    """Poll until ``ready()`` or the process ends; True when ready while it still runs."""
+    while proc.poll() is None and time.monotonic() < deadline:
+        if ready():
+            return True
+        time.sleep(0.001)
+    return False
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(inode, ctime) of a path, None when it does not exist: tells a re-created path from a stale one."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_ctime_ns
+
+
+def run_round(
+    data_dir: Path,
+    window: list[Path],
+    env: dict[str, str],
+    log_file: Path,
+    mode: str,
+    delay: float,
+    run_timeout: float,
+) -> tuple[int, float, float | None]:
+    """Run one ingest; unless ``mode`` is "complete", SIGKILL it ``delay`` seconds after its start
+    ("anywhere"), after the next generation's directory appeared ("in-commit") or after it was sealed
+    ("after-seal"). Returns (exit status, seconds run, seconds from the new generation's directory to
+    the exit of a run that was not killed, when seen)."""
+    nxt = data_dir / "generations" / f"{catalog_generation(data_dir) + 1:08d}"
+    marker = nxt / "DONE" if mode == "after-seal" else nxt
+    stale = _identity(marker)  # an interrupted try at the same generation may have left it
+    t0 = time.monotonic()
+    proc = run_ingest(data_dir, window, env, log_file)
+    in_commit = None
+    try:
+        if mode == "anywhere":
+            _wait_for(proc, lambda: False, t0 + delay)
+        elif _wait_for(proc, lambda: _identity(marker) not in (None, stale), t0 + run_timeout):
+            t1 = time.monotonic()
+            _wait_for(proc, lambda: False, t1 + (run_timeout if mode == "complete" else delay))
+            if proc.poll() is not None:
+                in_commit = time.monotonic() - t1
+        if mode != "complete" and proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        rc = proc.wait(timeout=run_timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return rc, time.monotonic() - t0, in_commit
+
+
+def crash_loop(
+    workdir: Path,
+    kills: int = 20,
+    seed: int = 0,
+    real_model: bool = False,
+    parts: int = 40,
+    docs_per_part: int = 3,
+    max_seconds: float = 150.0,
+    run_timeout: float = 600.0,
+    strict_temp_files: bool = False,
+    log=print,
+) -> CrashStats:
+    """SIGKILL ingest runs ``kills`` times, checking the data directory after each kill and at the end.
+
+    Each folder window is ingested until a run completes; after two kills in a row without a new
+    commit the next run is let through, so the store keeps growing and later kills hit bigger commits
+    (and, once a corpus version is in, updates). Temporary files a kill leaves behind are counted in
+    ``stats.stray_temp_files`` (a failure with ``strict_temp_files``); completed runs must leave none.
+    Raises CrashCheckError on the first broken invariant, TimeoutError past ``max_seconds``.
+    """
+    from index.embedder import EmbedderSpec
+
+    rng = random.Random(seed)
+    data_dir = workdir / "data"
+    env = ingest_env(real_model)
+    spec = None if real_model else EmbedderSpec("hash", HASH_EMBEDDER.partition(":")[2])
+    stats = CrashStats()
+    started = time.monotonic()
+    epoch = 0
+    corpus = write_corpus(workdir / "corpus", epoch, parts, docs_per_part, seed)
+    previous: dict[str, DocVersion] = {}
+    done = 0  # parts of this version known to be fully ingested
+    est_run, est_commit = None, None  # seconds, from the runs that completed
+    stuck = 0  # kills in a row without a new commit
+    log_file = workdir / "ingest.log"
+    stray: set[Path] = set()
+
+    def check(**kw) -> dict:
+        return check_data_dir(data_dir, previous, corpus, spec, allow_temp=stray, **kw)
+
+    while stats.kills < kills:
+        if time.monotonic() - started > max_seconds:
+            raise TimeoutError(
+                f"{stats.kills} kills in {max_seconds:.0f}s, wanted {kills}: {stats.as_dict()}"
+            )
+        if done >= len(corpus.parts):  # this version is in: the next one updates every document
+            previous = corpus.by_id()
+            epoch += 1
+            stats.epochs = epoch
+            corpus = write_corpus(workdir / "corpus", epoch, parts, docs_per_part, seed)
+            done = 0
+        window = corpus.parts[done : done + rng.randint(1, 2)]
+        if est_run is None or stuck >= 2:
+            mode, delay = "complete", 0.0
+        else:
+            mode = rng.choices(["anywhere", "in-commit", "after-seal"], weights=[4, 4, 2])[0]
+            delay = {
+                "anywhere": rng.uniform(0.0, est_run * 1.1),
+                "in-commit": rng.uniform(0.0, est_commit * 1.1),
+                "after-seal": rng.uniform(0.0, 0.005),
+            }[mode]
+        gen_before = catalog_generation(data_dir)
+        stats.rounds += 1
+        rc, elapsed, in_commit = run_round(data_dir, window, env, log_file, mode, delay, run_timeout)
+        committed = catalog_generation(data_dir) - gen_before
+        stats.commits_seen += max(0, committed)
+        if rc == -signal.SIGKILL:
+            stats.kills += 1
+            stats.modes[mode] += 1
+            stuck = 0 if committed else stuck + 1
+            state = raw_state(data_dir)
+            stats.states[state] += 1
+            new = set(temp_files(data_dir)) - stray
+            if new:
+                stats.stray_temp_files += len(new)
+                if strict_temp_files:
+                    _fail(f"kill left temporary files: {sorted(str(p.relative_to(data_dir)) for p in new)}")
+                stray |= new
+            st = check()
+            log(
+                f"kill {stats.kills:3d} ({mode}, {elapsed:.2f}s into the run): {state}; "
+                f"generation {st['generation']}, {st['documents']} documents"
+                + (f"; left {sorted(p.name for p in new)}" if new else "")
+            )
+        elif rc == 0:
+            stats.completed_runs += 1
+            stuck = 0
+            est_run = elapsed if est_run is None else 0.7 * est_run + 0.3 * elapsed
+            if in_commit is not None:
+                est_commit = in_commit if est_commit is None else 0.7 * est_commit + 0.3 * in_commit
+            est_commit = est_commit or est_run / 2
+            st = check()
+            done += len(window)
+            log(f"run completed ({elapsed:.2f}s): generation {st['generation']}, {st['documents']} documents")
+        else:
+            raise CrashCheckError(f"ingest exited {rc}: {log_file.read_text(errors='replace')[-3000:]}")
+    # the next ingest completes the work: everything of the current version, nothing lost
+    rc, _, _ = run_round(data_dir, corpus.parts, env, log_file, "complete", 0.0, run_timeout)
+    if rc != 0:
+        raise CrashCheckError(f"final ingest exited {rc}: {log_file.read_text(errors='replace')[-3000:]}")
+    st = check(require_complete=True)
+    stats.final_documents, stats.final_chunks, stats.final_generation = (
+        st["documents"],
+        st["chunks"],
+        st["generation"],
+    )
+    if st["documents"] != len(corpus.docs):
+        _fail(f"{st['documents']} documents stored, corpus has {len(corpus.docs)}")
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+# ----- deterministic crash points ----------------------------------------------------------------------
+CRASH_POINTS = {
+    "inserts-done": "catalog rows inserted (uncommitted), before the new generation's directory exists",
+    "mid-save": "vectors written into the new generation's directory, BM25 files not yet",
+    "after-seal": "new generation sealed with DONE, catalog not committed",
+    "after-catalog-commit": "catalog committed, CURRENT not switched",
+    "mid-current-write": "inside the atomic write of CURRENT: temp file written, not renamed",
+    "final-prune": "CURRENT switched, old generations not pruned yet",
+}
+
+
+def _install_crash_point(point: str) -> None:
+    """Patch the store's write path so that this process SIGKILLs itself at ``point``."""
+    from index import generations
+    from index.lexical_store import Bm25sLexicalStore
+
+    def die() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    calls = Counter()
+
+    def wrap(owner, name, before: bool, nth: int = 1):
+        real = getattr(owner, name)
+
+        def patched(*args, **kwargs):
+            calls[name] += 1
+            if before and calls[name] == nth:
+                die()
+            out = real(*args, **kwargs)
+            if not before and calls[name] == nth:
+                die()
+            return out
+
+        setattr(owner, name, patched)
+
+    if point == "inserts-done":
+        wrap(generations, "prune", before=False)  # the first prune of a commit precedes its mkdir
+    elif point == "mid-save":
+        wrap(Bm25sLexicalStore, "save", before=True)
+    elif point == "after-seal":
+        wrap(generations, "mark_done", before=False)
+    elif point == "after-catalog-commit":
+        wrap(generations, "write_current", before=True)
+    elif point == "mid-current-write":
+        real_replace = os.replace
+
+        def replace(src, dst, *a, **kw):
+            if Path(dst).name == "CURRENT":
+                die()
+            return real_replace(src, dst, *a, **kw)
+
+        os.replace = replace
+    elif point == "final-prune":
+        wrap(generations, "prune", before=True, nth=2)
+    else:
+        raise ValueError(f"unknown crash point {point!r}; known: {', '.join(CRASH_POINTS)}")
+
+
+def ingest_crashing_at(point: str, data_dir: Path, paths: list[Path], env: dict[str, str]) -> int:
+    """Run ``policyqa ingest`` in a child process that SIGKILLs itself at ``point``; its exit status."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--crash-at", point, "--data-dir", str(data_dir)]
+    return subprocess.run([*cmd, *map(str, paths)], cwd=ROOT, env=env, capture_output=True).returncode
+
+
+def _child(point: str, data_dir: str, paths: list[str]) -> int:
+    sys.path.insert(0, str(ROOT))
+    _install_crash_point(point)
+    from api.cli import main as cli_main
+
+    return cli_main(["--data-dir", data_dir, "ingest", *paths, "--json"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line for long runs."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--kills", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--real-model", action="store_true", help="use the default embedding model (slow)")
+    p.add_argument("--parts", type=int, default=40, help="folders per corpus version")
+    p.add_argument("--docs-per-part", type=int, default=3)
+    p.add_argument("--max-seconds", type=float, default=3 * 3600)
+    p.add_argument("--workdir", help="keep the corpus and data directory here (default: a temp dir)")
+    p.add_argument("--strict-temp-files", action="store_true", help="fail when a kill leaves a temp file")
+    p.add_argument("--crash-at", choices=sorted(CRASH_POINTS), help=argparse.SUPPRESS)
+    p.add_argument("--data-dir", help=argparse.SUPPRESS)
+    p.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.crash_at:  # child process of ingest_crashing_at
+        return _child(args.crash_at, args.data_dir, args.paths)
+    sys.path.insert(0, str(ROOT))
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="policyqa-crasher-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        stats = crash_loop(
+            workdir,
+            kills=args.kills,
+            seed=args.seed,
+            real_model=args.real_model,
+            parts=args.parts,
+            docs_per_part=args.docs_per_part,
+            max_seconds=args.max_seconds,
+            strict_temp_files=args.strict_temp_files,
+        )
+    except (CrashCheckError, TimeoutError) as e:
+        print(f"FAILED: {e}\n(corpus, data directory and last ingest log kept in {workdir})", file=sys.stderr)
+        return 1
+    if not args.workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
