@@ -11,6 +11,7 @@ from corpus.normalize import normalize_query
 from index import catalog
 from index.store import Store
 from index.tokenizer import tokenize_query
+from qa.dedup import is_near_duplicate, shingles
 from qa.fusion import FUSERS, Candidates, fuse
 
 MODES = ("hybrid", "dense", "bm25")
@@ -146,13 +147,19 @@ def _rare_term_coverage(plan: QueryPlan, rows: dict, vocab: dict[str, int], n_ch
 
 
 def _collapse(fused: list[tuple[int, float]], rows: dict, k: int, dense: dict[int, float]) -> list[Hit]:
+    """The top ``k`` hits, each near-duplicate of a better one (a reposted passage) left out."""
     hits: list[Hit] = []
     seen: set[str] = set()
+    kept: list[frozenset[str]] = []
     for chunk, score in fused:
         row = rows.get(chunk)
         if row is None or row.dedup_key in seen:
             continue
+        grams = shingles(row.text)
+        if is_near_duplicate(grams, kept):
+            continue
         seen.add(row.dedup_key)
+        kept.append(grams)
         hits.append(
             Hit(row.doc_id, row.chunk_id, float(score), row.title, row.date, row.source, row.url, row.text,
                 row.start, row.end, dense.get(chunk))

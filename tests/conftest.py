@@ -57,3 +57,15 @@ def real_engine_with_sample(tmp_path_factory):
     report = engine.ingest_paths([SAMPLE])
     assert report.as_dict()["added"] == 1, report.as_dict()
     return engine
+
+
+@pytest.fixture(scope="session")
+def mixed_engine(tmp_path_factory):
+    """The real model over the sample mixed among 300 CCTV news items (built once per session)."""
+    from qa.engine import Engine
+
+    tmp = tmp_path_factory.mktemp("mixed")
+    engine = Engine(tmp / "data")
+    report = engine.ingest_paths([SAMPLE, news_jsonl(tmp, 300)])
+    assert report.as_dict()["added"] == 301, report.as_dict()
+    return engine

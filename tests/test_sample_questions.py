@@ -4,7 +4,7 @@ sample mixed among a few hundred CCTV news items: the passage holding the answer
 from __future__ import annotations
 
 import pytest
-from conftest import SAMPLE, news_jsonl
+from conftest import SAMPLE
 
 from qa.engine import Engine
 
@@ -25,15 +25,6 @@ QUESTIONS = [
     ("What is the four-zone linkage mechanism?", "四区联动"),
     ("Which companies did Kunming attract through industrial transfer?", "农夫山泉"),
 ]
-
-
-@pytest.fixture(scope="module")
-def mixed_engine(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("mixed")
-    engine = Engine(tmp / "data")
-    report = engine.ingest_paths([SAMPLE, news_jsonl(tmp, 300)])
-    assert report.as_dict()["added"] == 301, report.as_dict()
-    return engine
 
 
 def chunk_text(engine: Engine, chunk_id: str) -> str:
