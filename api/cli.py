@@ -96,7 +96,10 @@ def _search_batch(engine, args) -> int:
 
 def cmd_ask(args) -> int:
     engine = _engine(args)
-    answer = engine.ask(args.question, k=args.k, filters=_filters(args)).as_dict()
+    answer = engine.ask(args.question, k=args.k, filters=_filters(args), generate=args.llm).as_dict()
+    if (answer.get("generated") or {}).get("error"):
+        print(f"warning: no generated answer ({answer['generated']['error']}); the extractive one follows",
+              file=sys.stderr)
     _print_json(answer) if args.json else print(render.render_answer(answer))
     return EXIT_OK
 
@@ -163,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with cited passages")
     p.add_argument("question")
     p.add_argument("-k", type=int, default=5)
+    p.add_argument("--llm", action=argparse.BooleanOptionalAction, default=None,
+                   help="rewrite the answer with the LLM at $POLICYQA_LLM_BASE_URL (default: when one is configured)")
     p.add_argument("--json", action="store_true")
     _add_filters(p)
     p.set_defaults(func=cmd_ask)

@@ -40,7 +40,12 @@ class Citation:
 
 @dataclass
 class Answer:
-    """The answer text, its items, and the passages that support it."""
+    """The answer text, its items, and the passages that support it.
+
+    ``extractive_answer`` is the extractive text; ``answer`` is the same unless a language model rewrote it
+    from the cited passages (qa.llm), in which case ``generated`` says how: ``{"model", "text",
+    "invalid_markers", "used_citations", "error"}``; it is None when no model was asked.
+    """
 
     question: str
     answer: str
@@ -49,6 +54,12 @@ class Answer:
     found: bool = True
     items: list[dict] = field(default_factory=list)
     support: dict = field(default_factory=dict)
+    extractive_answer: str | None = None
+    generated: dict | None = None
+
+    def __post_init__(self) -> None:
+        if self.extractive_answer is None:
+            self.extractive_answer = self.answer
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -8,6 +8,7 @@ from index.embedder import EmbedderSpec
 from index.ingest import IngestReport, ingest_items, ingest_paths
 from index.store import Store
 from qa.answer import Answer, Answerer
+from qa.llm import GenerationStream, Generator, generator_for
 from qa.search import Filters, Hit, Searcher
 
 
@@ -34,10 +35,33 @@ class Engine:
         self._require_documents()
         return self.searcher.search(query, k=k, filters=filters, mode=mode)
 
-    def ask(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:
-        """An extractive, cited answer."""
+    def ask(self, question: str, k: int = 5, filters: Filters | None = None, generate: bool | None = None) -> Answer:
+        """A cited answer: extractive, then rewritten by the configured LLM (qa.llm) unless ``generate`` is False.
+
+        The LLM is only asked when the passages support an answer (``found``); when it fails, the extractive
+        answer stays and ``generated["error"]`` says why. ``generate=True`` without an LLM records that too.
+        """
+        answer, generator = self._ask(question, k, filters, generate)
+        return generator.answer(answer) if generator else answer
+
+    def ask_stream(
+        self, question: str, k: int = 5, filters: Filters | None = None, generate: bool | None = None
+    ) -> tuple[Answer, GenerationStream | None]:
+        """The extractive answer and, when ``ask`` would generate, a stream of the LLM's checked text deltas."""
+        answer, generator = self._ask(question, k, filters, generate)
+        return answer, (generator.stream(answer) if generator else None)
+
+    def _ask(
+        self, question: str, k: int, filters: Filters | None, generate: bool | None
+    ) -> tuple[Answer, Generator | None]:
         self._require_documents()
-        return self.answerer.ask(question, k=k, filters=filters)
+        answer = self.answerer.ask(question, k=k, filters=filters)
+        generator, answer = generator_for(answer, generate, self.store.config.get("llm"), self._document_text)
+        return answer, generator
+
+    def _document_text(self, doc_id: str) -> str | None:
+        doc = self.store.get_document(doc_id)
+        return doc["normalized"] if doc else None
 
     def ingest_paths(self, paths: list[Path | str], **kwargs) -> IngestReport:
         """Read and ingest files and folders."""

@@ -30,6 +30,16 @@ class CitationOut(BaseModel):
     score: float
 
 
+class GeneratedOut(BaseModel):
+    """How a language model rewrote the answer, or why it could not (``error``; the answer stays extractive)."""
+
+    model: str | None
+    text: str | None = Field(description="the model's answer, markers checked (the same as ``answer``)")
+    invalid_markers: list[int] = Field(description="[n] markers the model wrote that cite no passage it was shown")
+    used_citations: list[int]
+    error: str | None
+
+
 class AnswerOut(BaseModel):
     """The answer text carries ``[n]`` markers that refer to ``citations[n-1]``."""
 
@@ -41,17 +51,21 @@ class AnswerOut(BaseModel):
     type: str
     found: bool
     items: list[dict]
+    extractive_answer: str = Field(description="the extractive answer (``answer`` unless a model rewrote it)")
+    generated: GeneratedOut | None = Field(None, description="set when a language model was asked")
     terms: list[str] = Field(description="question words and bridged names, for highlighting quotes")
 
 
 class AskRequest(FilterFields):
     question: QueryText
     k: K = 5
+    generate: bool | None = Field(
+        None, description="rewrite the answer with the configured LLM (default: when one is configured)")
 
 
 @router.post("/ask", response_model=AnswerOut, summary="Answer a question with numbered citations")
 def ask(engine: EngineDep, body: AskRequest) -> dict:
-    """``found`` is false when no passage matches; 409 while nothing is indexed."""
-    answer = engine.ask(body.question, k=body.k, filters=body.filters()).as_dict()
+    """``found`` is false when no passage matches (no LLM is asked then); 409 while nothing is indexed."""
+    answer = engine.ask(body.question, k=body.k, filters=body.filters(), generate=body.generate).as_dict()
     answer["terms"] = highlight_terms(engine, body.question)
     return answer

@@ -3,8 +3,9 @@
 The last user message is the question. The reply is the cited answer followed by a "Sources:" list; the
 citations are also returned as structured data in the non-standard field ``sources`` (front-ends that do
 not know it ignore it). ``"stream": true`` sends the same reply as server-sent ``chat.completion.chunk``
-events ending with ``data: [DONE]``. Optional non-standard request fields: ``k``, ``since``, ``until``,
-``source``.
+events ending with ``data: [DONE]``; when an LLM is configured (qa.llm), its answer streams through as it
+is generated, markers checked, before the sources. Optional non-standard request fields: ``k``, ``since``,
+``until``, ``source``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
@@ -20,6 +21,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.deps import MAX_QUERY_CHARS, EngineDep, FilterFields, K
+from qa.llm import GenerationStream
 
 router = APIRouter(tags=["chat (OpenAI-compatible)"])
 
@@ -88,7 +90,17 @@ def _sse(obj: dict | str) -> str:
     return f"data: {data}\n\n"
 
 
-def stream_events(completion_id: str, created: int, content: str, sources: list[dict]) -> Iterator[str]:
+def generated_pieces(answer: dict, generation: GenerationStream) -> Iterator[str]:
+    """The LLM's checked deltas as they come, then the sources; the extractive answer if it fails before any."""
+    yield from generation
+    if not generation.emitted:
+        yield from _pieces(answer["answer"])
+    elif generation.generated and generation.generated["error"]:
+        yield f"\n\n(the generated answer was cut short: {generation.generated['error']})"
+    yield from _pieces(reply_text({**answer, "answer": ""}))
+
+
+def stream_events(completion_id: str, created: int, content: str | Iterable[str], sources: list[dict]) -> Iterator[str]:
     """The reply as OpenAI chunk events: role first, content pieces, a final stop chunk, then [DONE]."""
     base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID}
 
@@ -96,7 +108,7 @@ def stream_events(completion_id: str, created: int, content: str, sources: list[
         return _sse({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra})
 
     yield chunk({"role": "assistant", "content": ""})
-    for piece in _pieces(content):
+    for piece in _pieces(content) if isinstance(content, str) else content:
         yield chunk({"content": piece})
     yield chunk({}, "stop", sources=sources)
     yield _sse("[DONE]")
@@ -106,14 +118,17 @@ def stream_events(completion_id: str, created: int, content: str, sources: list[
 def chat_completions(engine: EngineDep, body: ChatRequest):
     """A ``chat.completion`` object, or an event stream of ``chat.completion.chunk`` when ``stream`` is true."""
     question = question_of(body.messages)
-    answer = engine.ask(question, k=body.k, filters=body.filters()).as_dict()
-    content = reply_text(answer)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
+        result, generation = engine.ask_stream(question, k=body.k, filters=body.filters())
+        answer = result.as_dict()
+        content = reply_text(answer) if generation is None else generated_pieces(answer, generation)
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(stream_events(completion_id, created, content, answer["citations"]),
                                  media_type="text/event-stream", headers=headers)
+    answer = engine.ask(question, k=body.k, filters=body.filters()).as_dict()
+    content = reply_text(answer)
     return {
         "id": completion_id,
         "object": "chat.completion",
