@@ -63,7 +63,8 @@ def build_server(engine: Engine) -> MCPServer:
     ) -> dict[str, Any]:
         """An extractive answer whose [n] markers cite the passages in `citations` (quote, doc_id, url, offsets)."""
         filters = Filters(since or None, until or None, source or None)
-        return _run(lambda: engine.ask(question, k=k, filters=filters)).as_dict()
+        # The MCP caller is a language model itself: hand it the extractive answer and the passages.
+        return _run(lambda: engine.ask(question, k=k, filters=filters, generate=False)).as_dict()
 
     @server.tool(title="Read a document")
     def get_document(

@@ -40,6 +40,13 @@ def news_jsonl(tmp_path: Path, n: int, offset: int = 0) -> Path:
     return out
 
 
+@pytest.fixture(autouse=True)
+def no_llm_from_the_shell(monkeypatch):
+    """A developer's own LLM settings must not reach the tests (test_llm.py sets its own)."""
+    for name in ("POLICYQA_LLM_BASE_URL", "POLICYQA_LLM_MODEL", "POLICYQA_LLM_API_KEY", "POLICYQA_LLM_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def hash_env(monkeypatch, tmp_path):
     """Data dirs created in this test use the model-free hashing embedder."""
