@@ -88,6 +88,7 @@ class CrashStats:
     rounds: int = 0
     kills: int = 0
     completed_runs: int = 0
+    progress_steps: int = 0  # windows ingested by the driver itself after kills that made no progress
     commits_seen: int = 0
     modes: Counter = field(default_factory=Counter)
     states: Counter = field(default_factory=Counter)  # what each kill left on disk, before repair
@@ -96,13 +97,15 @@ class CrashStats:
     final_documents: int = 0
     final_chunks: int = 0
     final_generation: int = 0
-    stray_temp_files: int = 0  # temporary files left by kills (and not cleaned up by the next open)
+    temp_files_left_by_kills: int = 0
+    temp_files_at_end: list[str] = field(default_factory=list)  # still there after the final ingest
 
     def as_dict(self) -> dict:
         return {
             "rounds": self.rounds,
             "kills": self.kills,
             "completed_runs": self.completed_runs,
+            "progress_steps": self.progress_steps,
             "commits_seen": self.commits_seen,
             "kill_modes": dict(self.modes),
             "left_on_disk": dict(self.states),
@@ -111,7 +114,8 @@ class CrashStats:
             "final_documents": self.final_documents,
             "final_chunks": self.final_chunks,
             "final_generation": self.final_generation,
-            "stray_temp_files": self.stray_temp_files,
+            "temp_files_left_by_kills": self.temp_files_left_by_kills,
+            "temp_files_at_end": self.temp_files_at_end,
         }
 
 
@@ -472,6 +476,21 @@ def run_round(
     return rc, time.monotonic() - t0, in_commit
 
 
+def ingest_in_process(data_dir: Path, parts: list[Path], spec=None) -> dict:
+    """Ingest ``parts`` without a child process (no start-up cost); returns the store's stats."""
+    from index.ingest import ingest_paths
+    from index.store import Store
+
+    store = Store(data_dir, spec)
+    try:
+        report = ingest_paths(store, parts)
+        if report.rejected:
+            _fail(f"corpus input rejected: {report.rejected[:3]}")
+        return store.stats()
+    finally:
+        store.close()
+
+
 def crash_loop(
     workdir: Path,
     kills: int = 20,
@@ -487,9 +506,9 @@ def crash_loop(
     """SIGKILL ingest runs ``kills`` times, checking the data directory after each kill and at the end.
 
     Each folder window is ingested until a run completes; after two kills in a row without a new
-    commit the next run is let through, so the store keeps growing and later kills hit bigger commits
-    (and, once a corpus version is in, updates). Temporary files a kill leaves behind are counted in
-    ``stats.stray_temp_files`` (a failure with ``strict_temp_files``); completed runs must leave none.
+    commit the driver ingests the window itself (same code, no start-up cost), so the store keeps
+    growing and later kills hit bigger commits (and, once a corpus version is in, updates). Temporary files a kill leaves behind are counted in
+    ``stats`` (a failure with ``strict_temp_files``); completed runs must leave none.
     Raises CrashCheckError on the first broken invariant, TimeoutError past ``max_seconds``.
     """
     from index.embedder import EmbedderSpec
@@ -524,7 +543,15 @@ def crash_loop(
             corpus = write_corpus(workdir / "corpus", epoch, parts, docs_per_part, seed)
             done = 0
         window = corpus.parts[done : done + rng.randint(1, 2)]
-        if est_run is None or stuck >= 2:
+        if est_run is not None and stuck >= 2:  # let the store grow: ingest the window here, uninterrupted
+            st = ingest_in_process(data_dir, window, spec)
+            stats.progress_steps += 1
+            stuck = 0
+            check()
+            done += len(window)
+            log(f"ingested in process: generation {st['generation']}, {st['documents']} documents")
+            continue
+        if est_run is None:  # the first run calibrates the kill delays
             mode, delay = "complete", 0.0
         else:
             mode = rng.choices(["anywhere", "in-commit", "after-seal"], weights=[4, 4, 2])[0]
@@ -546,7 +573,7 @@ def crash_loop(
             stats.states[state] += 1
             new = set(temp_files(data_dir)) - stray
             if new:
-                stats.stray_temp_files += len(new)
+                stats.temp_files_left_by_kills += len(new)
                 if strict_temp_files:
                     _fail(f"kill left temporary files: {sorted(str(p.relative_to(data_dir)) for p in new)}")
                 stray |= new
@@ -573,11 +600,9 @@ def crash_loop(
     if rc != 0:
         raise CrashCheckError(f"final ingest exited {rc}: {log_file.read_text(errors='replace')[-3000:]}")
     st = check(require_complete=True)
-    stats.final_documents, stats.final_chunks, stats.final_generation = (
-        st["documents"],
-        st["chunks"],
-        st["generation"],
-    )
+    stats.final_documents, stats.final_chunks = st["documents"], st["chunks"]
+    stats.final_generation = st["generation"]
+    stats.temp_files_at_end = [p.relative_to(data_dir).as_posix() for p in temp_files(data_dir)]
     if st["documents"] != len(corpus.docs):
         _fail(f"{st['documents']} documents stored, corpus has {len(corpus.docs)}")
     stats.seconds = time.monotonic() - started
