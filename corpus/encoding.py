@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 5 * 1024 * 1024  # ~1.7M Chinese characters; larger files are rejected
 """Largest .txt/.md/.html file that is read (checked before reading it); larger ones are rejected."""
 
 MAX_LINE_CHARS = 5_000_000
@@ -299,7 +299,29 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, list[str]]:
         )
     elif attempt.encoding not in CANDIDATES and not attempt.encoding.startswith("utf-"):
         warnings.append(f"{os.path.basename(path) or path}: encoding guessed as {attempt.encoding}")
+    elif _garbled_part(attempt):
+        warnings.append(
+            f"{os.path.basename(path) or path}: part of the text reads as no common Chinese in "
+            f"{attempt.encoding} (kept; mixed encodings or garbled bytes?)"
+        )
     return attempt.text, warnings
+
+
+def _garbled_part(attempt: _Attempt, parts: int = 4) -> bool:
+    """Whether the whole text, or one of its quarters, scores far below plausible Chinese.
+
+    A file that is half GBK and half Big5 decodes cleanly in one of them, and the good half can lift
+    the whole file's score over the bar; its garbled half does not pass on its own.
+    """
+    text = attempt.text
+    if _non_ascii(text) >= 20 and attempt.score < MIN_CHINESE_SCORE:
+        return True
+    step = max(1, len(text) // parts)
+    for i in range(0, len(text), step):
+        piece = text[i : i + step]
+        if _non_ascii(piece) >= 40 and plausibility(piece) < MIN_CHINESE_SCORE / 2:
+            return True
+    return False
 
 
 def read_capped(path: str | os.PathLike[str]) -> bytes:

@@ -60,6 +60,12 @@ def atomic_write(path: Path, text: str) -> None:
     fsync_dir(path.parent)
 
 
+def remove_temp_files(data_dir: Path) -> None:
+    """Delete temp files left by atomic writes that were killed before their rename (call under the lock)."""
+    for tmp in data_dir.glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
 def read_current(data_dir: Path) -> int | None:
     """The generation CURRENT points at, or None."""
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,10 +54,15 @@ def prepare_all(items: Iterable[Article | Rejection], report: IngestReport) -> I
 def ingest_items(
     store: Store,
     items: Iterable[Article | Rejection],
-    batch_chunks: int = BATCH_CHUNKS,
+    batch_chunks: int | None = None,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
-    """Ingest articles, committing every ``batch_chunks`` chunks; ``on_batch(docs, chunks)`` reports progress."""
+    """Ingest articles, committing every ``batch_chunks`` chunks; ``on_batch(docs, chunks)`` reports progress.
+
+    ``batch_chunks`` defaults to ``$POLICYQA_BATCH_CHUNKS``, else BATCH_CHUNKS.
+    """
+    if batch_chunks is None:
+        batch_chunks = int(os.environ.get("POLICYQA_BATCH_CHUNKS", BATCH_CHUNKS))
     report = IngestReport()
     batch: list[Document] = []
     size = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import threading
 from collections.abc import Iterable
@@ -29,7 +30,7 @@ from index.vector_store import VectorStore, create_vector_store
 
 CONFIG = "config.json"
 LOCK = "write.lock"
-DEFAULT_LOCK_TIMEOUT = 30.0
+DEFAULT_LOCK_TIMEOUT = 30.0  # seconds; $POLICYQA_LOCK_TIMEOUT overrides
 
 
 class StoreError(Exception):
@@ -220,7 +221,10 @@ class Store:
             if number == 0:
                 gen = self._empty_generation()
             elif generations.is_complete(directory):
-                gen = self._load_generation(number, directory)
+                try:
+                    gen = self._load_generation(number, directory)
+                except (OSError, RuntimeError, ValueError):  # pruned by a writer two commits on
+                    gen = self._rebuild_in_memory(number)
             else:
                 gen = self._rebuild_in_memory(number)
             self._gen = gen
@@ -250,28 +254,7 @@ class Store:
     # ----- writes --------------------------------------------------------------------------
     def plan(self, docs: Iterable[Document]) -> tuple[list[Document], WriteResult]:
         """Split documents into those that need writing and those unchanged or duplicates."""
-        conn = self._conn()
-        result = WriteResult()
-        todo: list[Document] = []
-        seen_hashes: dict[str, str] = {}
-        for doc in docs:
-            row = conn.execute(
-                "SELECT content_hash, title, date, source, url FROM documents WHERE doc_id = ?", (doc.doc_id,)
-            ).fetchone()
-            if row and tuple(row) == (doc.content_hash, doc.title, doc.date, doc.source, doc.url):
-                result.unchanged.append(doc.doc_id)
-                continue
-            other = conn.execute(
-                "SELECT doc_id FROM documents WHERE content_hash = ? AND doc_id != ? LIMIT 1",
-                (doc.content_hash, doc.doc_id),
-            ).fetchone()
-            twin = other[0] if other else seen_hashes.get(doc.content_hash)
-            if twin is not None and twin != doc.doc_id:
-                result.duplicates.append((doc.doc_id, twin))
-                continue
-            seen_hashes[doc.content_hash] = doc.doc_id
-            todo.append(doc)
-        return todo, result
+        return _plan(self._conn(), docs)
 
     def embed(self, docs: list[Document], show_progress: bool = False) -> list[np.ndarray]:
         """Embeddings of every chunk of each document (title kept with each chunk)."""
@@ -289,9 +272,13 @@ class Store:
         docs: list[Document],
         embeddings: list[np.ndarray] | None = None,
         delete: Iterable[str] = (),
-        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        lock_timeout: float | None = None,
     ) -> WriteResult:
-        """Commit documents (and deletions) as one unit; returns what changed."""
+        """Commit documents (and deletions) as one unit; returns what changed.
+
+        Embedding and tokenizing happen before the write lock is taken; the lock wait is bounded by
+        ``lock_timeout`` (default ``$POLICYQA_LOCK_TIMEOUT``, else 30 s).
+        """
         todo, result = self.plan(docs)
         if embeddings is None:
             embeddings = self.embed(todo)
@@ -301,34 +288,43 @@ class Store:
         delete = list(delete)
         if not todo and not delete:
             return result
+        rows = [_chunk_rows(doc, vecs) for doc, vecs in zip(todo, embeddings, strict=True)]
+        timeout = lock_timeout if lock_timeout is not None else _lock_timeout()
         try:
-            self.lock.acquire(timeout=lock_timeout)
+            self.lock.acquire(timeout=timeout)
         except Timeout:
             raise WriterBusyError(
-                f"another writer holds {self.data_dir / LOCK}; gave up after {lock_timeout:.0f}s"
+                f"another writer holds {self.data_dir / LOCK}; gave up after {timeout:.0f}s"
             ) from None
         try:
-            self._commit(todo, embeddings, delete, result)
+            dim = int(embeddings[0].shape[1]) if embeddings else 0
+            self._commit(todo, rows, delete, result, dim)
         finally:
             self.lock.release()
         return result
 
     def _commit(
-        self, docs: list[Document], embeddings: list[np.ndarray], delete: list[str], result: WriteResult
+        self, docs: list[Document], rows: list[list[tuple]], delete: list[str], result: WriteResult, dim: int
     ) -> None:
         with self._connection_for_write() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                generations.remove_temp_files(self.data_dir)
                 for doc_id in delete:
                     if conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount:
                         result.deleted.append(doc_id)
-                for doc, vecs in zip(docs, embeddings, strict=True):
-                    self._insert(conn, doc, vecs, result)
-                if not result.deleted and not docs:
+                # Re-checked under the lock: a writer that committed meanwhile may hold the same text.
+                todo, late = _plan(conn, docs)
+                result.unchanged.extend(late.unchanged)
+                result.duplicates.extend(late.duplicates)
+                by_id = {d.doc_id: r for d, r in zip(docs, rows, strict=True)}
+                for doc in todo:
+                    self._insert(conn, doc, by_id[doc.doc_id], result)
+                if not result.deleted and not todo:
                     conn.execute("ROLLBACK")
                     return
-                if docs:
-                    catalog.set_meta(conn, "dim", str(int(embeddings[0].shape[1])))
+                if todo:
+                    catalog.set_meta(conn, "dim", str(dim))
                 number = catalog.generation(conn) + 1
                 catalog.set_meta(conn, "generation", str(number))
                 directory = generations.gen_dir(self.data_dir, number)
@@ -346,7 +342,7 @@ class Store:
         with self._gen_lock:
             self._gen = gen
 
-    def _insert(self, conn, doc: Document, vecs: np.ndarray, result: WriteResult) -> None:
+    def _insert(self, conn, doc: Document, rows: list[tuple], result: WriteResult) -> None:
         existed = conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc.doc_id,)).rowcount
         (result.updated if existed else result.added).append(doc.doc_id)
         conn.execute(
@@ -367,22 +363,6 @@ class Store:
                 doc.content_hash,
             ),
         )
-        rows = []
-        for chunk, vec in zip(doc.chunks, vecs, strict=True):
-            tokens = tokenize(_embed_text(doc.title, chunk.text))
-            rows.append(
-                (
-                    chunk.chunk_id,
-                    doc.doc_id,
-                    chunk.position,
-                    chunk.start,
-                    chunk.end,
-                    chunk.text,
-                    json.dumps(tokens, ensure_ascii=False),
-                    dedup_key(chunk.text),
-                    catalog.encode_vector(vec),
-                )
-            )
         conn.executemany(
             "INSERT INTO chunks(chunk_id, doc_id, position, start, end, text, tokens, dedup_key, embedding) "
             "VALUES (?,?,?,?,?,?,?,?,?)",
@@ -407,6 +387,7 @@ class Store:
         CURRENT switch, rebuilds missing or unsealed generation files, and removes orphans.
         """
         with self.lock, self._connection_for_write() as conn:
+            generations.remove_temp_files(self.data_dir)
             number = catalog.generation(conn)
             directory = generations.gen_dir(self.data_dir, number)
             if number and not generations.is_complete(directory):
@@ -418,6 +399,56 @@ class Store:
                 generations.write_current(self.data_dir, number)
             generations.prune(self.data_dir, keep={number, number - 1})
             return number
+
+
+def _lock_timeout() -> float:
+    try:
+        return float(os.environ.get("POLICYQA_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
+
+
+def _plan(conn, docs: Iterable[Document]) -> tuple[list[Document], WriteResult]:
+    """Documents that need writing; the others recorded as unchanged or as duplicates of stored text."""
+    result = WriteResult()
+    todo: list[Document] = []
+    seen_hashes: dict[str, str] = {}
+    for doc in docs:
+        row = conn.execute(
+            "SELECT content_hash, title, date, source, url FROM documents WHERE doc_id = ?", (doc.doc_id,)
+        ).fetchone()
+        if row and tuple(row) == (doc.content_hash, doc.title, doc.date, doc.source, doc.url):
+            result.unchanged.append(doc.doc_id)
+            continue
+        other = conn.execute(
+            "SELECT doc_id FROM documents WHERE content_hash = ? AND doc_id != ? LIMIT 1",
+            (doc.content_hash, doc.doc_id),
+        ).fetchone()
+        twin = other[0] if other else seen_hashes.get(doc.content_hash)
+        if twin is not None and twin != doc.doc_id:
+            result.duplicates.append((doc.doc_id, twin))
+            continue
+        seen_hashes[doc.content_hash] = doc.doc_id
+        todo.append(doc)
+    return todo, result
+
+
+def _chunk_rows(doc: Document, vecs: np.ndarray) -> list[tuple]:
+    """The catalog rows of a document's chunks: ids, spans, tokens, dedup key, embedding."""
+    return [
+        (
+            chunk.chunk_id,
+            doc.doc_id,
+            chunk.position,
+            chunk.start,
+            chunk.end,
+            chunk.text,
+            json.dumps(tokenize(_embed_text(doc.title, chunk.text)), ensure_ascii=False),
+            dedup_key(chunk.text),
+            catalog.encode_vector(vec),
+        )
+        for chunk, vec in zip(doc.chunks, vecs, strict=True)
+    ]
 
 
 def _bridge(lexical: LexicalStore, romanized: dict[str, str]) -> PinyinBridge:

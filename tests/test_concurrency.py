@@ -225,12 +225,6 @@ def test_reader_whose_generation_was_pruned_before_it_loads_rebuilds_from_its_sn
         assert check_snapshot(conn, gen)[0] == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index/store.py Store._generation_for checks generations.is_complete(dir) and then loads the "
-    "files without any guard: a writer that prunes that generation in between (two commits later) makes "
-    "the read fail instead of falling back to _rebuild_in_memory",
-)
 def test_reader_whose_generation_is_pruned_while_it_loads_still_reads(tmp_path):
     data = tmp_path / "data"
     writer = Store(data, HASH)
@@ -248,12 +242,6 @@ def test_reader_whose_generation_is_pruned_while_it_loads_still_reads(tmp_path):
         assert check_snapshot(conn, gen)[0] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index/store.py Store.write plans (unchanged / duplicate detection by content hash) before it "
-    "takes the lock and _commit does not re-check: two writers that both wait for the lock can store "
-    "the same text under two ids, which a single writer reports as a duplicate instead",
-)
 def test_concurrent_writers_do_not_store_the_same_text_twice(tmp_path):
     data = tmp_path / "data"
     Store(data, HASH).close()

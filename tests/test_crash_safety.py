@@ -101,11 +101,6 @@ def test_kill_at_each_commit_step_keeps_old_version_then_completes(filled, point
     assert len(list((data / "generations").iterdir())) <= 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index/generations.py atomic_write leaves .<name>.<pid>.tmp when killed before os.replace, "
-    "and neither Store() nor recover() removes such files: every crash there leaves one more",
-)
 def test_temp_file_of_a_killed_atomic_write_is_cleaned_up(filled):
     data, _v0, v1 = filled
     rc = crasher.ingest_crashing_at("mid-current-write", data, v1.parts, crasher.ingest_env())

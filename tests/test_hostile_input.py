@@ -30,12 +30,6 @@ def test_hostile_inputs_are_rejected_one_by_one_and_good_ones_kept(tmp_path):
     assert result["peak_rss_mb"] < hostile.MEMORY_BOUND_MB
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="corpus/encoding.py _choose: when every clean decoding scores below MIN_CHINESE_SCORE and "
-    "charset-normalizer has no guess, the implausible decoding is returned without a warning; a file "
-    "whose first half is GBK and second half Big5 is stored with half its text as mojibake, silently",
-)
 def test_half_gbk_half_big5_file_is_rejected_or_warned(tmp_path):
     maker = hostile.TextMaker(random.Random(SEED))
     text, _ = maker.article((12, 12))
@@ -51,7 +45,7 @@ def test_half_gbk_half_big5_file_is_rejected_or_warned(tmp_path):
 )
 @pytest.mark.xfail(
     strict=True,
-    reason="the readers accept .txt files up to MAX_FILE_BYTES (20 MB) but one such file needs 1.6-1.8 GB "
+    reason="the readers accept .txt files up to MAX_FILE_BYTES (was 20 MB, now 5 MB) and a 20 MB file needed 1.6-1.8 GB "
     "peak RSS and ~4 min to ingest with the hash embedder (corpus/normalize.py keeps per-character "
     "Python lists; index/store.py tokenizes and inserts the whole document in one batch)",
 )
