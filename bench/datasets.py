@@ -52,6 +52,19 @@ def load_retrieval_set(name: str, root: Path = SHARED_DATA) -> RetrievalSet:
     return RetrievalSet(name, _jsonl(base / "corpus.jsonl"), _jsonl(base / "queries.jsonl"), qrels)
 
 
+def split_half(rset: RetrievalSet) -> tuple[RetrievalSet, RetrievalSet]:
+    """(tuning half, reporting half) of a set's queries, by a stable hash of the query id."""
+    import hashlib
+
+    def even(q: dict) -> bool:
+        return hashlib.sha1(q["_id"].encode()).digest()[0] % 2 == 0
+
+    tune = [q for q in rset.queries if even(q)]
+    report = [q for q in rset.queries if not even(q)]
+    return (RetrievalSet(f"{rset.name}", rset.corpus, tune, rset.qrels),
+            RetrievalSet(f"{rset.name}", rset.corpus, report, rset.qrels))
+
+
 def load_cmrc_trial(root: Path = SHARED_DATA) -> RetrievalSet:
     """The CMRC2018 trial set in retrieval form (one passage per paragraph): tuning data only."""
     data = json.loads((root / "cmrc2018" / "cmrc2018_trial.json").read_text(encoding="utf-8"))
@@ -61,6 +74,8 @@ def load_cmrc_trial(root: Path = SHARED_DATA) -> RetrievalSet:
             pid = f"TRIAL-{para['id']}"
             corpus.append({"_id": pid, "title": article.get("title", ""), "text": para["context"]})
             for qa in para["qas"]:
+                if not qa["question"].strip():
+                    continue  # one trial question is blank
                 queries.append({"_id": qa["id"], "text": qa["question"]})
                 qrels[qa["id"]] = {pid}
     return RetrievalSet("cmrc-trial", corpus, queries, qrels)

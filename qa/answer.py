@@ -140,7 +140,7 @@ class Answerer:
         sentences = score_sentences(hits, plan.tokens, idf)
         items = extract_items(question, qtype, sentences) if qtype != QuestionType.OTHER else []
         support = self._support(items, sentences)
-        verdict: Support = judge_support(plan, hits, sentences, idf)
+        verdict: Support = judge_support(plan, hits, sentences, idf, vocab, n_chunks)
         hits, items, support, sentences = _cited_first(hits, items, support, sentences)
         citations = self._citations(hits, support, sentences)
         if not verdict.found:

@@ -26,8 +26,9 @@ class Candidates:
 class HybridWeights:
     """Weights of the hybrid fusion (see module docstring)."""
 
-    lexical: float = 0.2  # weight of the BM25 z-score against the dense z-score (weight 1)
-    rare: float = 0.1  # bonus for holding the query's rare terms verbatim (share of them held)
+    lexical: float = 0.4  # weight of the BM25 z-score against the dense z-score (weight 1)
+    rare: float = 0.0  # bonus for holding the query's rare terms verbatim (share of them held)
+    confidence: bool = True  # scale the lexical weight by how peaked BM25 is relative to dense, per query
 
 
 HYBRID_WEIGHTS = HybridWeights()
@@ -74,11 +75,31 @@ def hybrid(c: Candidates, w: HybridWeights | None = None) -> list[tuple[int, flo
         return lexical_only(c)
     dz, dmiss = _zscores(c.dense)
     lz, lmiss = _zscores(c.lexical)
+    lexical = w.lexical * (_confidence_ratio(c) if w.confidence else 1.0)
     out = {
-        i: dz.get(i, dmiss) + w.lexical * lz.get(i, lmiss) + w.rare * c.rare.get(i, 0.0)
+        i: dz.get(i, dmiss) + lexical * lz.get(i, lmiss) + w.rare * c.rare.get(i, 0.0)
         for i in set(c.dense) | set(c.lexical)
     }
     return _ranked(out)
+
+
+def _peak(scores: dict[int, float]) -> float:
+    """How far the best score stands out: (top - mean of the rest) / standard deviation."""
+    values = sorted(scores.values(), reverse=True)
+    if len(values) < 3:
+        return 1.0
+    rest = values[1:]
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5 or 1.0
+    return max(0.0, (values[0] - sum(rest) / len(rest)) / sd)
+
+
+def _confidence_ratio(c: Candidates) -> float:
+    """Lexical over dense peakedness, bounded to [0.25, 4]: trust BM25 more when it is sure, less when not."""
+    dense = _peak(c.dense)
+    if dense <= 0:
+        return 4.0
+    return min(4.0, max(0.25, _peak(c.lexical) / dense))
 
 
 FUSERS: dict[str, Callable[[Candidates], list[tuple[int, float]]]] = {

@@ -1,22 +1,36 @@
 """Does the corpus support an answer? A calibrated verdict, so unrelated text is not passed off as one.
 
-Two signals: how close the best passage is to the question in the embedding space (cosine), and how
-much of the question's distinctive wording (idf-weighted query terms, names bridged from pinyin
-included) the best sentences contain. English questions whose words cannot be matched lexically are
-judged on the cosine alone. The thresholds were calibrated with bench/answer_quality.py on development
-questions, answerable and unanswerable (see README).
+Signals, in order:
+
+1. How close the best passage is to the question in the embedding space (cosine): below
+   ``MIN_COSINE`` the passages are about something else.
+2. Missing names: a distinctive term of the question (a noun, name or number that few passages of the
+   corpus hold, or none) that no retrieved passage contains means the corpus does not speak of it -- a
+   question about 深圳前海 answered from a passage about 磨憨 would be a wrong answer, however close.
+3. English questions cannot be matched word for word against Chinese text; past the two checks above
+   they are judged on meaning (cosine) alone.
+4. Chinese questions: the share of the question's idf mass the best sentences hold (coverage) must
+   reach ``MIN_COVERAGE``, unless the passage is very close (``STRONG_COSINE``).
+
+Thresholds were set with bench/answer_quality.py (tuned on half of the development questions, scored
+on the other half; see README).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
+from index.tokenizer import QUESTION_WORDS
 from qa.extract import Sentence
+from qa.question_type import has_han
 from qa.search import Hit, QueryPlan
 
-MIN_COSINE = 0.80  # below this the best passage is about something else
-MIN_COVERAGE = 0.45  # share of the question's idf mass the best sentences must hold
-STRONG_COSINE = 0.86  # at or above this, a passage is accepted on meaning alone
+MIN_COSINE = 0.79  # below this the best passage is about something else
+MIN_COVERAGE = 0.50  # share of the question's idf mass the best sentences must hold
+STRONG_COSINE = 0.885  # at or above this, a Chinese question's passage is accepted on meaning alone
+RARE_SHARE = 0.02  # a term in at most this share of the corpus' passages is distinctive
+_TERM_FLAGS = ("n", "nr", "ns", "nt", "nz", "m", "eng", "j", "vn")
 
 
 @dataclass
@@ -27,6 +41,7 @@ class Support:
     cosine: float | None
     coverage: float | None
     reason: str
+    missing: list[str] | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -45,16 +60,57 @@ def term_coverage(tokens: list[str], idf: dict[str, float], sentences: list[Sent
     return best
 
 
-def judge_support(plan: QueryPlan, hits: list[Hit], sentences: list[Sentence], idf: dict[str, float]) -> Support:
+@lru_cache(maxsize=2048)
+def distinctive_terms(question: str) -> tuple[str, ...]:
+    """Nouns, names and numbers of a (normalized) Chinese question, two characters or more."""
+    import jieba.posseg
+
+    return tuple(
+        w.word
+        for w in jieba.posseg.cut(question)
+        if len(w.word) >= 2 and w.flag.startswith(_TERM_FLAGS) and w.word.lower() not in QUESTION_WORDS
+    )
+
+
+def _document_frequency(term: str, vocab: dict[str, int]) -> int:
+    """Chunks holding ``term`` (at most): the term's own count, else the rarest of its bigrams."""
+    if term in vocab:
+        return vocab[term]
+    grams = [term[i : i + 2] for i in range(len(term) - 1)] or [term]
+    return min(vocab.get(g, 0) for g in grams)
+
+
+def missing_terms(plan: QueryPlan, hits: list[Hit], vocab: dict[str, int], n_chunks: int) -> list[str]:
+    """Distinctive question terms that no retrieved passage holds."""
+    texts = [(h.title + h.text).lower() for h in hits]
+    limit = RARE_SHARE * n_chunks
+    return [
+        t
+        for t in distinctive_terms(plan.text)
+        if not any(t.lower() in x for x in texts) and _document_frequency(t.lower(), vocab) <= limit
+    ]
+
+
+def judge_support(
+    plan: QueryPlan,
+    hits: list[Hit],
+    sentences: list[Sentence],
+    idf: dict[str, float],
+    vocab: dict[str, int] | None = None,
+    n_chunks: int = 0,
+) -> Support:
     """Decide whether the retrieved passages answer the question."""
     cosine = max((h.dense for h in hits if h.dense is not None), default=None)
     lexical_tokens = [t for t in plan.tokens if not t.isascii()]
     coverage = term_coverage(lexical_tokens, idf, sentences) if lexical_tokens else None
     if cosine is not None and cosine < MIN_COSINE:
         return Support(False, cosine, coverage, "best passage is not close to the question")
-    if coverage is None:
-        ok = cosine is None or cosine >= MIN_COSINE
-        return Support(ok, cosine, None, "judged on meaning alone (no matchable question terms)")
+    if has_han(plan.text) and vocab is not None:
+        missing = missing_terms(plan, hits, vocab, n_chunks)
+        if missing:
+            return Support(False, cosine, coverage, "passages never mention: " + "、".join(missing), missing)
+    if not has_han(plan.text) or coverage is None:
+        return Support(True, cosine, coverage, "judged on meaning (no Chinese terms to match)")
     if coverage >= MIN_COVERAGE or (cosine is not None and cosine >= STRONG_COSINE):
         return Support(True, cosine, coverage, "passages hold the question's terms")
     return Support(False, cosine, coverage, "passages miss most of the question's distinctive terms")
