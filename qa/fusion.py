@@ -26,7 +26,7 @@ class Candidates:
 class HybridWeights:
     """Weights of the hybrid fusion (see module docstring)."""
 
-    lexical: float = 0.4  # weight of the BM25 z-score against the dense z-score (weight 1)
+    lexical: float = 0.5  # weight of the BM25 z-score against the dense z-score (weight 1)
     rare: float = 0.0  # bonus for holding the query's rare terms verbatim (share of them held)
     confidence: bool = True  # scale the lexical weight by how peaked BM25 is relative to dense, per query
 
@@ -57,13 +57,18 @@ def rrf(c: Candidates, k: int = 60) -> list[tuple[int, float]]:
     return _ranked(out)
 
 
-def _zscores(scores: dict[int, float]) -> tuple[dict[int, float], float]:
-    """Per-query standardized scores, and the value given to chunks missing from this list."""
-    values = list(scores.values())
+def _zscores(scores: dict[int, float], pool: set[int], missing: float | None = None) -> dict[int, float]:
+    """Per-query standardized scores over every candidate in ``pool``.
+
+    A candidate absent from this list gets ``missing`` (BM25: 0, it matched no query term), else the
+    list's lowest score. Standardizing over the whole pool keeps a BM25 list with one or two matches --
+    a rare name -- from being squashed to a z-score near 1 while dense's best stands at 3 or more.
+    """
+    floor = min(scores.values()) if missing is None else missing
+    values = [scores.get(i, floor) for i in pool]
     mean = sum(values) / len(values)
     sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5 or 1.0
-    z = {i: (v - mean) / sd for i, v in scores.items()}
-    return z, min(z.values())
+    return {i: (v - mean) / sd for i, v in zip(pool, values, strict=True)}
 
 
 def hybrid(c: Candidates, w: HybridWeights | None = None) -> list[tuple[int, float]]:
@@ -73,33 +78,27 @@ def hybrid(c: Candidates, w: HybridWeights | None = None) -> list[tuple[int, flo
         return dense_only(c)
     if not c.dense:
         return lexical_only(c)
-    dz, dmiss = _zscores(c.dense)
-    lz, lmiss = _zscores(c.lexical)
-    lexical = w.lexical * (_confidence_ratio(c) if w.confidence else 1.0)
-    out = {
-        i: dz.get(i, dmiss) + lexical * lz.get(i, lmiss) + w.rare * c.rare.get(i, 0.0)
-        for i in set(c.dense) | set(c.lexical)
-    }
-    return _ranked(out)
+    pool = set(c.dense) | set(c.lexical)
+    dz = _zscores(c.dense, pool)
+    lz = _zscores(c.lexical, pool, missing=0.0)
+    lexical = w.lexical * (_confidence_ratio(dz, lz) if w.confidence else 1.0)
+    return _ranked({i: dz[i] + lexical * lz[i] + w.rare * c.rare.get(i, 0.0) for i in pool})
 
 
-def _peak(scores: dict[int, float]) -> float:
-    """How far the best score stands out: (top - mean of the rest) / standard deviation."""
-    values = sorted(scores.values(), reverse=True)
-    if len(values) < 3:
+def _peak(z: dict[int, float]) -> float:
+    """How far the best standardized score stands out from the mean of the rest."""
+    values = sorted(z.values(), reverse=True)
+    if len(values) < 2:
         return 1.0
-    rest = values[1:]
-    mean = sum(values) / len(values)
-    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5 or 1.0
-    return max(0.0, (values[0] - sum(rest) / len(rest)) / sd)
+    return max(0.0, values[0] - sum(values[1:]) / (len(values) - 1))
 
 
-def _confidence_ratio(c: Candidates) -> float:
+def _confidence_ratio(dense_z: dict[int, float], lexical_z: dict[int, float]) -> float:
     """Lexical over dense peakedness, bounded to [0.25, 4]: trust BM25 more when it is sure, less when not."""
-    dense = _peak(c.dense)
+    dense = _peak(dense_z)
     if dense <= 0:
         return 4.0
-    return min(4.0, max(0.25, _peak(c.lexical) / dense))
+    return min(4.0, max(0.25, _peak(lexical_z) / dense))
 
 
 FUSERS: dict[str, Callable[[Candidates], list[tuple[int, float]]]] = {

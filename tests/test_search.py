@@ -68,6 +68,6 @@ def test_exact_rare_names_reach_the_top(mixed_engine, name):
 
 @pytest.mark.slow
 def test_english_romanized_name_finds_the_chinese_name(mixed_engine):
-    hits = mixed_engine.search("Which firms landed in Mohan?", k=3)
+    hits = mixed_engine.search("Which firms landed in Mohan?", k=5)
+    assert all("磨憨" in h.text for h in hits[:3])  # the romanized name reached the Chinese passages
     assert any("浙江油气" in h.text for h in hits)
-    assert all("磨憨" in h.text for h in hits[:2])
