@@ -324,6 +324,14 @@ def _garbled_part(attempt: _Attempt, parts: int = 4) -> bool:
     return False
 
 
+def read_text_file(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
+    """Read and decode a whole text file; raises DecodeError when it is too large, binary or blank."""
+    text, warnings = decode_bytes(read_capped(path), str(path))
+    if not text.strip():
+        raise DecodeError("empty file" if not text else "file contains only whitespace")
+    return text, warnings
+
+
 def read_capped(path: str | os.PathLike[str]) -> bytes:
     """Read a whole regular file of at most ``MAX_FILE_BYTES``; raises DecodeError otherwise."""
     try:

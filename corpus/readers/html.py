@@ -16,12 +16,9 @@ def read_html(path: Path, rel: str) -> Iterator[Article | Rejection]:
     url when it declares one, else ``rel``."""
     shown = str(path)
     try:
-        raw, warnings = encoding.decode_bytes(encoding.read_capped(path), shown)
+        raw, warnings = encoding.read_text_file(path)
     except encoding.DecodeError as exc:
         yield Rejection(shown, exc.reason)
-        return
-    if not raw.strip():
-        yield Rejection(shown, "empty file" if not raw else "file contains only whitespace")
         return
     try:
         import trafilatura

@@ -16,12 +16,9 @@ def read_text(path: Path, rel: str) -> Iterator[Article | Rejection]:
     The id is the url from the metadata lines, else ``rel``."""
     shown = str(path)
     try:
-        text, warnings = encoding.decode_bytes(encoding.read_capped(path), shown)
+        text, warnings = encoding.read_text_file(path)
     except encoding.DecodeError as exc:
         yield Rejection(shown, exc.reason)
-        return
-    if not text.strip():
-        yield Rejection(shown, "empty file" if not text else "file contains only whitespace")
         return
     header = parse_header(text)
     if not text[header.body_start :].strip():
