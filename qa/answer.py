@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, replace
 
+import numpy as np
+
 from corpus.sentences import split_sentences
 from qa.extract import Item, Sentence, extract_items
 from qa.question_type import QuestionType, classify, has_han
@@ -178,6 +180,7 @@ class Answerer:
         """One citation per hit, quoting the sentence it supports the answer with (or its best one)."""
         out = []
         quoted: set[tuple[str, int]] = set()  # overlapping chunks share a sentence: quote it once
+        offsets: dict[str, np.ndarray] = {}  # hits often share a document: read its offset map once
         for n, hit in enumerate(hits, 1):
             used = [s for s in support if s.citation == n]
             if used:
@@ -188,8 +191,10 @@ class Answerer:
                 start, end = (best.start, best.start + len(best.text)) if best else (hit.start, hit.end)
             quoted.add((hit.doc_id, start))
             quote = hit.text[start - hit.start : end - hit.start]
-            offsets = self.store.offsets(hit.doc_id)
+            if hit.doc_id not in offsets:
+                offsets[hit.doc_id] = self.store.offsets(hit.doc_id)
+            doc_offsets = offsets[hit.doc_id]
             out.append(Citation(n, hit.doc_id, hit.chunk_id, hit.title, hit.date, hit.source, hit.url, quote,
-                                start, end, int(offsets[start]), int(offsets[end - 1]) + 1, round(hit.score, 6)))
+                                start, end, int(doc_offsets[start]), int(doc_offsets[end - 1]) + 1, round(hit.score, 6)))
         return out
 
