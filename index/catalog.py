@@ -136,6 +136,16 @@ def chunk_rows(conn: sqlite3.Connection, ids: list[int]) -> dict[int, ChunkRow]:
     return out
 
 
+def document_offsets(conn: sqlite3.Connection, doc_ids: list[str]) -> dict[str, np.ndarray]:
+    """Each document's map from normalized to original character positions."""
+    out: dict[str, np.ndarray] = {}
+    for doc_id in dict.fromkeys(doc_ids):
+        row = conn.execute("SELECT offsets FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is not None:
+            out[doc_id] = np.frombuffer(row[0], dtype="<i8")
+    return out
+
+
 def filtered_chunk_ids(
     conn: sqlite3.Connection, since: str | None, until: str | None, source: str | None
 ) -> np.ndarray | None:

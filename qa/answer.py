@@ -14,7 +14,7 @@ import numpy as np
 from corpus.sentences import split_sentences
 from qa.extract import Item, Sentence, extract_items
 from qa.question_type import QuestionType, classify, has_han
-from qa.search import Filters, Hit, Searcher, plan_query
+from qa.search import Filters, Hit, Searcher
 from qa.support import Support, judge_support
 
 NOT_FOUND_ZH = "语料中没有找到能回答这个问题的内容。以下是最接近的段落，仅供参考。"
@@ -123,28 +123,25 @@ class Answerer:
 
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
-        self.store = searcher.store
 
     def ask(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:
         """Answer ``question`` from the top ``k`` passages, citing every passage used."""
         if not question or not question.strip():
             raise ValueError("question is empty")
         qtype = classify(question)
-        hits = self.searcher.search(question, k=k, filters=filters)
+        found = self.searcher.retrieve(question, k=k, filters=filters, offsets=True)
+        hits, plan, vocab = found.hits, found.plan, found.vocabulary
         if not hits:
             return Answer(question, NOT_FOUND_EN if _english(question) else NOT_FOUND_ZH, type=qtype.value,
                           found=False)
-        with self.store.read() as (_conn, gen):
-            plan = plan_query(question, gen.bridge)
-            vocab = gen.lexical.vocabulary()
-            n_chunks = max(1, len(gen.lexical.ids))
+        n_chunks = max(1, found.n_chunks)
         idf = {t: math.log(1 + n_chunks / (1 + vocab.get(t, 0))) for t in plan.tokens}
         sentences = score_sentences(hits, plan.tokens, idf)
         items = extract_items(question, qtype, sentences) if qtype != QuestionType.OTHER else []
         support = self._support(items, sentences)
         verdict: Support = judge_support(plan, hits, sentences, idf, vocab, n_chunks)
         hits, items, support, sentences = _cited_first(hits, items, support, sentences)
-        citations = self._citations(hits, support, sentences)
+        citations = self._citations(hits, support, sentences, found.offsets)
         if not verdict.found:
             text = NOT_FOUND_EN if _english(question) else NOT_FOUND_ZH
             return Answer(question, text, citations, qtype.value, False, [], verdict.as_dict())
@@ -176,11 +173,13 @@ class Answerer:
                 best.append(s)
         return sorted(best, key=lambda s: (s.citation, s.start))
 
-    def _citations(self, hits: list[Hit], support: list[Sentence], sentences: list[Sentence]) -> list[Citation]:
+    @staticmethod
+    def _citations(
+        hits: list[Hit], support: list[Sentence], sentences: list[Sentence], offsets: dict[str, np.ndarray]
+    ) -> list[Citation]:
         """One citation per hit, quoting the sentence it supports the answer with (or its best one)."""
         out = []
         quoted: set[tuple[str, int]] = set()  # overlapping chunks share a sentence: quote it once
-        offsets: dict[str, np.ndarray] = {}  # hits often share a document: read its offset map once
         for n, hit in enumerate(hits, 1):
             used = [s for s in support if s.citation == n]
             if used:
@@ -191,8 +190,6 @@ class Answerer:
                 start, end = (best.start, best.start + len(best.text)) if best else (hit.start, hit.end)
             quoted.add((hit.doc_id, start))
             quote = hit.text[start - hit.start : end - hit.start]
-            if hit.doc_id not in offsets:
-                offsets[hit.doc_id] = self.store.offsets(hit.doc_id)
             doc_offsets = offsets[hit.doc_id]
             out.append(Citation(n, hit.doc_id, hit.chunk_id, hit.title, hit.date, hit.source, hit.url, quote,
                                 start, end, int(doc_offsets[start]), int(doc_offsets[end - 1]) + 1, round(hit.score, 6)))

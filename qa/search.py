@@ -91,6 +91,18 @@ def plan_query(query: str, bridge) -> QueryPlan:
     return QueryPlan(text, dense_text, tokens, bridged)
 
 
+@dataclass
+class Retrieval:
+    """One search read from one snapshot: hits, the query as planned, the searched generation's BM25
+    statistics and, when asked for, each hit document's offset map (normalized -> original)."""
+
+    hits: list[Hit]
+    plan: QueryPlan
+    vocabulary: dict[str, int]  # chunks holding each token
+    n_chunks: int
+    offsets: dict[str, np.ndarray] = field(default_factory=dict)
+
+
 class Searcher:
     """Searches one store; safe to share between threads."""
 
@@ -103,32 +115,47 @@ class Searcher:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         """Top ``k`` chunks for ``query``; raises ValueError for bad arguments."""
+        return self.retrieve(query, k, filters, mode).hits
+
+    def retrieve(
+        self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid", offsets: bool = False
+    ) -> Retrieval:
+        """As :meth:`search`, with the query plan and lexical statistics of the same snapshot (and the
+        hit documents' offset maps when ``offsets``), so an answer never mixes two generations."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         k = max(1, min(int(k), MAX_K))
-        cands, rows = self.candidates(query, filters, max(self.depth, 4 * k), mode)
-        return _collapse(fuse(cands, self.fuser if mode == "hybrid" else mode), rows, k, cands.dense)
+        with self.store.read() as (conn, gen):
+            cands, rows, plan = self._gather(conn, gen, query, filters, max(self.depth, 4 * k), mode)
+            hits = _collapse(fuse(cands, self.fuser if mode == "hybrid" else mode), rows, k, cands.dense)
+            maps = catalog.document_offsets(conn, [h.doc_id for h in hits]) if offsets else {}
+            return Retrieval(hits, plan, gen.lexical.vocabulary(), len(gen.lexical.ids), maps)
 
     def candidates(
         self, query: str, filters: Filters | None = None, depth: int | None = None, mode: str = "hybrid"
     ) -> tuple[Candidates, dict[int, catalog.ChunkRow]]:
         """Each retriever's scored candidates and their catalog rows, read from one snapshot."""
+        with self.store.read() as (conn, gen):
+            cands, rows, _plan = self._gather(conn, gen, query, filters, depth or self.depth, mode)
+        return cands, rows
+
+    def _gather(
+        self, conn, gen, query: str, filters: Filters | None, depth: int, mode: str
+    ) -> tuple[Candidates, dict[int, catalog.ChunkRow], QueryPlan]:
         if not query or not query.strip():
             raise ValueError("query is empty")
-        depth = depth or self.depth
         since, until = (filters or Filters()).bounds()
-        with self.store.read() as (conn, gen):
-            allowed = catalog.filtered_chunk_ids(conn, since, until, filters.source if filters else None)
-            plan = plan_query(query, gen.bridge)
-            cands = Candidates()
-            if mode in ("hybrid", "dense") and len(gen.vectors):
-                qvec = self.store.embedder.encode_queries([plan.dense_text])[0]
-                cands.dense = _as_dict(*gen.vectors.search(qvec, depth, allowed))
-            if mode in ("hybrid", "bm25"):
-                cands.lexical = _as_dict(*gen.lexical.search(plan.tokens, depth, allowed))
-            rows = catalog.chunk_rows(conn, list(set(cands.dense) | set(cands.lexical)))
-            cands.rare = _rare_term_coverage(plan, rows, gen.lexical.vocabulary(), len(gen.lexical.ids))
-        return cands, rows
+        allowed = catalog.filtered_chunk_ids(conn, since, until, filters.source if filters else None)
+        plan = plan_query(query, gen.bridge)
+        cands = Candidates()
+        if mode in ("hybrid", "dense") and len(gen.vectors):
+            qvec = self.store.embedder.encode_queries([plan.dense_text])[0]
+            cands.dense = _as_dict(*gen.vectors.search(qvec, depth, allowed))
+        if mode in ("hybrid", "bm25"):
+            cands.lexical = _as_dict(*gen.lexical.search(plan.tokens, depth, allowed))
+        rows = catalog.chunk_rows(conn, list(set(cands.dense) | set(cands.lexical)))
+        cands.rare = _rare_term_coverage(plan, rows, gen.lexical.vocabulary(), len(gen.lexical.ids))
+        return cands, rows, plan
 
 
 def _as_dict(scores: np.ndarray, ids: np.ndarray) -> dict[int, float]:

@@ -71,3 +71,28 @@ def test_english_romanized_name_finds_the_chinese_name(mixed_engine):
     hits = mixed_engine.search("Which firms landed in Mohan?", k=5)
     assert all("磨憨" in h.text for h in hits[:3])  # the romanized name reached the Chinese passages
     assert any("浙江油气" in h.text for h in hits)
+
+
+def test_an_answer_reads_hits_plan_and_statistics_from_one_snapshot(engine, monkeypatch):
+    """A commit landing mid-answer must not mix generations: ask opens exactly one read transaction."""
+    reads = []
+    original = engine.store.read
+
+    def counting_read():
+        reads.append(1)
+        return original()
+
+    monkeypatch.setattr(engine.store, "read", counting_read)
+    answer = engine.ask("磨憨口岸建设工程什么时候推进？")
+    assert len(reads) == 1
+    assert answer.citations
+
+
+def test_retrieve_returns_the_offset_maps_of_its_hits(engine):
+    found = engine.searcher.retrieve("磨憨口岸建设工程", k=3, offsets=True)
+    assert [h.doc_id for h in found.hits] == [h.doc_id for h in engine.search("磨憨口岸建设工程", k=3)]
+    assert set(found.offsets) == {h.doc_id for h in found.hits}
+    for doc_id, offsets in found.offsets.items():
+        assert list(offsets) == list(engine.store.offsets(doc_id))
+    assert found.n_chunks == engine.store.stats()["chunks"]
+    assert "磨憨" in found.plan.tokens and found.vocabulary["磨憨"] == 31  # every article names it
