@@ -9,7 +9,7 @@ that mentions 云南/昆明/滇中/园区/招商 and a seeded random sample of o
 through the real pipeline (read, normalize, chunk, embed, index) into a data dir under --work; embeddings
 are cached there, so only the first run embeds (~3,300 chunks: about 20 min on a busy 2-core CPU; reruns
 take well under a minute). Questions: bench/questions/dev.jsonl (see its README). Per-question support
-signals (cosine, coverage, type, language, answerable, split) go to WORK/answer_quality/signals.jsonl.
+signals (cosine, coverage, missing-term share, type, language, answerable, split) go to WORK/answer_quality/signals.jsonl.
 """
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ from index import catalog  # noqa: E402
 from index.embedder import create_embedder  # noqa: E402
 from qa import support  # noqa: E402
 from qa.engine import Engine  # noqa: E402
-from qa.extract import key_terms  # noqa: E402
-from qa.question_type import has_han, prepare  # noqa: E402
+from qa.question_type import has_han  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "corpus" / "samples" / "kunming"
@@ -159,34 +158,25 @@ def check_evidence(questions: list[dict], passages: list[str]) -> list[str]:
     ]
 
 
-def missing_terms(question: str, hits: list, passages: list[str]) -> tuple[float | None, list[str]]:
-    """A candidate not-found signal the answerer does not use yet: of the question's key terms (and
-    numbers such as years) that none of the retrieved passages holds, the smallest share of corpus
-    passages holding it. A rare name, place or year the passages lack marks a near-miss (another city,
-    firm or year). None when the passages hold every term, or the question has no Han characters."""
-    if not has_han(question):
-        return None, []
-    terms = [
-        t for t in key_terms(question) if len(t) >= 2 and (not t.isascii() or any(c.isdigit() for c in t))
-    ]
-    terms += re.findall(r"\d{2,}(?:\.\d+)?[年届号]?|\d[年届号]", prepare(question))
-    text = norm("".join(h.title + h.text for h in hits))
-    missing = [t for t in dict.fromkeys(norm(t) for t in terms) if t and t not in text]
-    if not missing:
-        return None, []
-    share = {t: sum(t in p for p in passages) / len(passages) for t in missing}
-    return min(share.values()), [f"{t} {v:.2%}" for t, v in share.items()]
+def missing_share(found) -> float | None:
+    """The missing-term signal of qa.support: of the distinctive question terms no retrieved passage holds,
+    the smallest share of the corpus' chunks holding one (None when the passages hold them all or the
+    question has no Han characters, where qa.support does not look)."""
+    if not has_han(found.plan.text):
+        return None
+    absent = support.absent_terms(found.plan, found.hits, found.vocabulary)
+    return min(absent.values()) / max(1, found.n_chunks) if absent else None
 
 
-def run_question(engine: Engine, q: dict, split: str, passages: list[str], k: int = 5) -> dict:
+def run_question(engine: Engine, q: dict, split: str, k: int = 5) -> dict:
     """Ask one question; the answer, its support signals and the per-type scores."""
     t0 = time.perf_counter()
     answer = engine.ask(q["question"], k=k)
     seconds = time.perf_counter() - t0
-    hits = engine.search(q["question"], k=k)
-    support = answer.support or {}
+    found = engine.searcher.retrieve(q["question"], k=k)
+    hits = found.hits
+    signals = answer.support or {}
     items = [it["text"] for it in answer.items]
-    share, missing = missing_terms(q["question"], hits, passages)
     r = {
         "id": q["id"],
         "lang": q["lang"],
@@ -194,13 +184,13 @@ def run_question(engine: Engine, q: dict, split: str, passages: list[str], k: in
         "predicted_type": answer.type,
         "answerable": q["answerable"],
         "found": answer.found,
-        "cosine": support.get("cosine"),
-        "coverage": support.get("coverage"),
-        "reason": support.get("reason", "no passages"),
+        "cosine": signals.get("cosine"),
+        "coverage": signals.get("coverage"),
+        "reason": signals.get("reason", "no passages"),
         "hits": len(hits),
-        "han": has_han(q["question"]),
-        "missing_share": share,
-        "missing_terms": missing,
+        "han": has_han(found.plan.text),
+        "missing_share": missing_share(found),
+        "missing_terms": signals.get("missing") or [],
         "split": split,
         "items": items,
         "answer": answer.answer,
@@ -312,49 +302,59 @@ def failures(rows: list[dict], questions: dict[str, dict]) -> list[str]:
 
 
 # ----- calibration -----------------------------------------------------------------------------------
-def decide(
-    cosine: float | None, coverage: float | None, min_cos: float, min_cov: float, strong: float
-) -> bool:
-    """The verdict of qa.support.judge_support as a function of its two signals and three thresholds."""
-    if cosine is not None and cosine < min_cos:
+Rule = tuple[float, float, float, float]  # MIN_COSINE, MIN_COVERAGE, STRONG_COSINE, RARE_SHARE
+
+
+def current_rule() -> Rule:
+    """The thresholds qa/support.py uses now."""
+    return (support.MIN_COSINE, support.MIN_COVERAGE, support.STRONG_COSINE, support.RARE_SHARE)
+
+
+def decide(r: dict, rule: Rule) -> bool:
+    """The verdict of qa.support.judge_support from a question's recorded signals under ``rule``."""
+    min_cos, min_cov, strong, rare_share = rule
+    cosine, coverage = r["cosine"], r["coverage"]
+    if r["hits"] == 0 or (cosine is not None and cosine < min_cos):
         return False
-    if coverage is None:
+    if r["han"] and r["missing_share"] is not None and r["missing_share"] <= rare_share:
+        return False
+    if not r["han"] or coverage is None:
         return True
     return coverage >= min_cov or (cosine is not None and cosine >= strong)
 
 
-def verdicts(rows: list[dict], min_cos: float, min_cov: float, strong: float) -> list[bool]:
-    """Found/not found per question under these thresholds (no passages at all: never found)."""
-    return [r["hits"] > 0 and decide(r["cosine"], r["coverage"], min_cos, min_cov, strong) for r in rows]
+def verdicts(rows: list[dict], rule: Rule) -> list[bool]:
+    """Found/not found per question under ``rule``."""
+    return [decide(r, rule) for r in rows]
 
 
 NEVER = 2.0  # a STRONG_COSINE no cosine reaches
 COSINES = np.round(np.arange(0.70, 0.9201, 0.005), 3)
 COVERAGES = np.round(np.arange(0.0, 1.0001, 0.025), 3)
 STRONGS = np.append(np.round(np.arange(0.70, 0.9501, 0.005), 3), NEVER)
-MIN_FOUND = 0.9  # the constrained calibration keeps at least this share of answerable questions found
 SHARES = np.array([-1.0, 0.0, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05])  # -1: no veto
+SPANS = np.array([0.22, 1.0, 0.25, 0.05])  # each axis' extent, to locate the centre of tied points
+MIN_FOUND = 0.9  # the constrained calibration keeps at least this share of answerable questions found
 
 
-def grid(with_share: bool = False) -> np.ndarray:
-    """Rows of (MIN_COSINE, MIN_COVERAGE, STRONG_COSINE[, MAX_MISSING_SHARE]) with STRONG >= MIN."""
-    axes = [COSINES, COVERAGES, STRONGS] + ([SHARES] if with_share else [])
-    g = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
+def grid() -> np.ndarray:
+    """Rows of (MIN_COSINE, MIN_COVERAGE, STRONG_COSINE, RARE_SHARE) with STRONG >= MIN."""
+    g = np.array(np.meshgrid(COSINES, COVERAGES, STRONGS, SHARES, indexing="ij")).reshape(4, -1).T
     return g[g[:, 2] >= g[:, 0]]
 
 
 def found_matrix(rows: list[dict], g: np.ndarray) -> np.ndarray:
-    """Verdicts (questions x grid points) of the current rule, plus the missing-term veto when g has 4 columns."""
+    """Verdicts (questions x grid points): :func:`decide` for every point at once."""
     out = np.zeros((len(rows), len(g)), dtype=bool)
     for i, r in enumerate(rows):
         if r["hits"] == 0:
             continue
         cos, cov = r["cosine"], r["coverage"]
         f = np.ones(len(g), dtype=bool) if cos is None else cos >= g[:, 0]
-        if cov is not None:
-            f &= (cov >= g[:, 1]) | (False if cos is None else cos >= g[:, 2])
-        if g.shape[1] > 3 and r.get("missing_share") is not None:
+        if r["han"] and r["missing_share"] is not None:
             f &= ~(r["missing_share"] <= g[:, 3])
+        if r["han"] and cov is not None:
+            f &= (cov >= g[:, 1]) | (False if cos is None else cos >= g[:, 2])
         out[i] = f
     return out
 
@@ -377,93 +377,42 @@ def scores(rows: list[dict], found: list[bool] | np.ndarray) -> tuple[float, flo
     return float(weights(rows) @ right), float(right.mean()), tpr, tnr
 
 
-def _best(value: np.ndarray, g: np.ndarray, spans: np.ndarray) -> tuple[np.ndarray, int]:
+def _best(value: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, int]:
     """The grid point nearest the centre of the points that tie for the best value; how many tied."""
     tied = g[value >= value.max() - 1e-12]
     finite = np.where(tied > 1.0, 1.0, tied)  # NEVER counts as 1.0 when locating the centre
-    d = (((finite - finite.mean(axis=0)) / spans) ** 2).sum(axis=1)
+    d = (((finite - finite.mean(axis=0)) / SPANS) ** 2).sum(axis=1)
     return tied[int(np.argmin(d))], len(tied)
-
-
-def _right(rows: list[dict], found: np.ndarray) -> np.ndarray:
-    return found == np.array([r["answerable"] for r in rows])[:, None]
 
 
 def calibrate(rows: list[dict]) -> dict:
     """Thresholds chosen on the tune half (balanced accuracy; ties: the point nearest the centre of the best
-    region), scored on the held-out half. Also a candidate rule: English questions judged on their own
-    cosine threshold, Chinese ones vetoed when a distinctive question term is missing from the passages."""
+    region), scored on the held-out half, beside the thresholds in use."""
     tune = [r for r in rows if r["split"] == "tune"]
     held = [r for r in rows if r["split"] == "held-out"]
-    g3 = grid()
-    f3 = found_matrix(tune, g3)
-    spans3 = np.array([0.22, 1.0, 0.25])
-    bal3 = weights(tune) @ _right(tune, f3)
-    pick3, tied3 = _best(bal3, g3, spans3)
-    # the same, keeping answerable questions answered: found for >= MIN_FOUND of the tune half's answerable
+    g = grid()
+    found = found_matrix(tune, g)
+    right = found == np.array([r["answerable"] for r in tune])[:, None]
+    balanced = weights(tune) @ right
+    pick, tied = _best(balanced, g)
     pos = np.array([r["answerable"] for r in tune])
-    keeps = f3[pos].mean(axis=0) >= MIN_FOUND
-    pick3k, _ = _best(np.where(keeps, bal3, -1.0), g3, spans3)
-    current = (support.MIN_COSINE, support.MIN_COVERAGE, support.STRONG_COSINE)
-
-    # the candidate rule; balanced accuracy is a weighted sum over questions, so the Han and the English
-    # questions can be tuned apart with the whole tune half's weights
-    w = weights(tune)
-    han = np.array([r["han"] for r in tune])
-    g4 = grid(with_share=True)
-    v4 = w[han] @ _right([r for r in tune if r["han"]], found_matrix([r for r in tune if r["han"]], g4))
-    pick4, tied4 = _best(v4, g4, np.array([0.22, 1.0, 0.25, 0.05]))
-    en_rows = [r for r in tune if not r["han"]]
-    ge = np.round(np.arange(0.70, 0.9201, 0.0025), 4)[:, None]
-    fe = np.array([[r["hits"] > 0 and (r["cosine"] or 0) >= c for c in ge[:, 0]] for r in en_rows])
-    ve = w[~han] @ _right(en_rows, fe.reshape(len(en_rows), len(ge))) if en_rows else np.zeros(len(ge))
-    pick_en, _ = _best(ve, ge, np.array([0.22]))
-
-    def proposed(rs: list[dict]) -> list[bool]:
-        f4 = found_matrix(rs, pick4[None, :])[:, 0]
-        return [
-            bool(f) if r["han"] else (r["hits"] > 0 and (r["cosine"] or 0) >= pick_en[0])
-            for f, r in zip(f4, rs, strict=True)
-        ]
-
+    keeps = found[pos].mean(axis=0) >= MIN_FOUND
+    pick_kept, _ = _best(np.where(keeps, balanced, -1.0), g)
+    rules = [
+        ("current qa/support.py", current_rule()),
+        ("calibrated on the tune half", tuple(float(x) for x in pick)),
+        (f"calibrated keeping >= {MIN_FOUND:.0%} of answerable found (tune)", tuple(float(x) for x in pick_kept)),
+    ]
     return {
         "tune_n": len(tune),
         "held_n": len(held),
         "tune_answerable": sum(r["answerable"] for r in tune),
         "held_answerable": sum(r["answerable"] for r in held),
-        "tied": tied3,
-        "rules": [
-            (
-                "current qa/support.py",
-                current,
-                scores(tune, verdicts(tune, *current)),
-                scores(held, verdicts(held, *current)),
-            ),
-            (
-                "same rule, calibrated on the tune half",
-                tuple(float(x) for x in pick3),
-                scores(tune, verdicts(tune, *pick3)),
-                scores(held, verdicts(held, *pick3)),
-            ),
-            (
-                f"same rule, calibrated keeping >= {MIN_FOUND:.0%} of answerable found (tune)",
-                tuple(float(x) for x in pick3k),
-                scores(tune, verdicts(tune, *pick3k)),
-                scores(held, verdicts(held, *pick3k)),
-            ),
-            (
-                "candidate: + missing-term veto, English on cosine",
-                tuple(float(x) for x in pick4[:3]),
-                scores(tune, proposed(tune)),
-                scores(held, proposed(held)),
-            ),
-        ],
-        "max_missing_share": float(pick4[3]),
-        "en_min_cosine": float(pick_en[0]),
-        "candidate_tied": tied4,
-        "candidate_held_wrong": [
-            r["id"] for r, f in zip(held, proposed(held), strict=True) if f != r["answerable"]
-        ],
+        "tied": tied,
+        "rules": [(name, rule, scores(tune, verdicts(tune, rule)), scores(held, verdicts(held, rule)))
+                  for name, rule in rules],
+        "held_wrong": [r["id"] for r, f in zip(held, verdicts(held, current_rule()), strict=True)
+                       if f != r["answerable"]],
     }
 
 
@@ -508,28 +457,25 @@ def print_markdown(
         print(f"| {lang} | {cells} |")
     if cal:
         print(
-            "\n| not-found rule | MIN_COSINE | MIN_COVERAGE | STRONG_COSINE | tune bal. acc | held-out bal. acc "
-            "| held-out acc | held-out answerable found | held-out unanswerable not found |"
+            "\n| not-found rule | MIN_COSINE | MIN_COVERAGE | STRONG_COSINE | RARE_SHARE | tune bal. acc "
+            "| held-out bal. acc | held-out acc | held-out answerable found | held-out unanswerable not found |"
         )
-        print("|---|---|---|---|---|---|---|---|---|")
-        for name, (c, v, st), tune, held in cal["rules"]:
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for name, (c, v, st, sh), tune, held in cal["rules"]:
             print(
-                f"| {name} | {c:.3f} | {v:.3f} | {'never' if st > 1 else f'{st:.3f}'} | {tune[0]:.3f} | "
-                f"**{held[0]:.3f}** | {held[1]:.3f} | {held[2]:.3f} | {held[3]:.3f} |"
+                f"| {name} | {c:.3f} | {v:.3f} | {'never' if st > 1 else f'{st:.3f}'} | "
+                f"{'no veto' if sh < 0 else f'{sh:.3f}'} | {tune[0]:.3f} | **{held[0]:.3f}** | {held[1]:.3f} | "
+                f"{held[2]:.3f} | {held[3]:.3f} |"
             )
-        pm, pe = cal["max_missing_share"], cal["en_min_cosine"]
-        veto = "off" if pm < 0 else f"a question key term found in <= {pm:.1%} of corpus passages"
-        print(
-            f"\nCandidate rule (not in qa/ yet): not found when {veto} is in none of the retrieved passages; "
-            f"questions without Han characters judged on cosine alone, found when cosine >= {pe:.4f}. "
-            f"Held-out questions it gets wrong: {', '.join(cal['candidate_held_wrong']) or 'none'}."
-        )
+        print(f"\nHeld-out questions the current rule gets wrong: {', '.join(cal['held_wrong']) or 'none'}.")
         print(
             f"\nSplit: questions ordered by sha1(id) alternate within each (answerable, type) group: tune "
             f"{cal['tune_n']} ({cal['tune_answerable']} answerable), held-out {cal['held_n']} "
             f"({cal['held_answerable']} answerable). Grid: MIN_COSINE 0.700-0.920 and STRONG_COSINE (>= it) "
-            f"to 0.950 or never, step 0.005; MIN_COVERAGE 0-1, step 0.025; objective balanced accuracy, ties "
-            f"({cal['tied']} for the current rule) broken by the point nearest the centre of the tied region."
+            f"to 0.950 or never, step 0.005; MIN_COVERAGE 0-1, step 0.025; RARE_SHARE (a distinctive question "
+            f"term in at most this share of chunks and in no retrieved passage means not found) "
+            f"{', '.join(f'{x:g}' for x in SHARES if x >= 0)} or no veto; objective balanced accuracy, ties "
+            f"({cal['tied']} grid points) broken by the point nearest the centre of the tied region."
         )
 
 
@@ -559,10 +505,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: no passage holds the evidence of {broken}; fix those questions", file=sys.stderr)
     t0 = time.time()
     split = splits(questions)
-    rows = [run_question(engine, q, split[q["id"]], passages, args.k) for q in questions]
+    rows = [run_question(engine, q, split[q["id"]], args.k) for q in questions]
     print(f"asked {len(rows)} questions in {time.time() - t0:.0f}s", file=sys.stderr)
-    current = (support.MIN_COSINE, support.MIN_COVERAGE, support.STRONG_COSINE)
-    drift = [r["id"] for r, f in zip(rows, verdicts(rows, *current), strict=True) if f != r["found"]]
+    drift = [r["id"] for r, f in zip(rows, verdicts(rows, current_rule()), strict=True) if f != r["found"]]
     if drift:
         print(
             f"warning: decide() disagrees with qa.support for {drift}; recalibration would be off",

@@ -80,15 +80,19 @@ def _document_frequency(term: str, vocab: dict[str, int]) -> int:
     return min(vocab.get(g, 0) for g in grams)
 
 
-def missing_terms(plan: QueryPlan, hits: list[Hit], vocab: dict[str, int], n_chunks: int) -> list[str]:
-    """Distinctive question terms that no retrieved passage holds."""
+def absent_terms(plan: QueryPlan, hits: list[Hit], vocab: dict[str, int]) -> dict[str, int]:
+    """Distinctive question terms that no retrieved passage holds, with how many chunks hold each."""
     texts = [(h.title + h.text).lower() for h in hits]
-    limit = RARE_SHARE * n_chunks
-    return [
-        t
+    return {
+        t: _document_frequency(t.lower(), vocab)
         for t in distinctive_terms(plan.text)
-        if not any(t.lower() in x for x in texts) and _document_frequency(t.lower(), vocab) <= limit
-    ]
+        if not any(t.lower() in x for x in texts)
+    }
+
+
+def missing_terms(plan: QueryPlan, hits: list[Hit], vocab: dict[str, int], n_chunks: int) -> list[str]:
+    """Absent question terms rare enough in the corpus (``RARE_SHARE``) to mean it does not speak of them."""
+    return [t for t, df in absent_terms(plan, hits, vocab).items() if df <= RARE_SHARE * n_chunks]
 
 
 def judge_support(
