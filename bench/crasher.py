@@ -42,20 +42,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.synthetic_text import PLACES, TOPICS, policy_sentence  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 HASH_EMBEDDER = "hash:64"
 
-# Synthetic policy-news vocabulary: enough variety that no two generated documents share a text.
-_PLACES = "昆明 磨憨 玉溪 曲靖 大理 丽江 西双版纳 红河 文山 保山 普洱 临沧 楚雄 昭通 德宏 怒江 迪庆".split()
-_TOPICS = (
-    "产业园区 招商引资 口岸经济 跨境物流 数字经济 绿色能源 营商环境 乡村振兴 科技创新 人才引进 "
-    "生物医药 现代农业 文化旅游 对外开放 基础设施 高原特色 新能源汽车 光伏 铁路货运 中老铁路"
-).split()
-_VERBS = "推进 加快 落实 深化 优化 统筹 支持 建设 培育 打造 完善 提升".split()
-_TAILS = (
-    "形成协调联动的发展新格局 带动就业岗位持续增加 实现项目早落地早投产 推动区域经济高质量发展 "
-    "为企业提供全流程服务 进一步扩大高水平对外开放 助力产业链上下游协同"
-).split()
 
 
 @dataclass
@@ -126,10 +119,7 @@ class CrashCheckError(AssertionError):
 # ----- corpus ----------------------------------------------------------------------------------------
 def sentence(rng: random.Random, serial: str) -> str:
     """One synthetic policy-news sentence carrying ``serial`` (so that texts never repeat)."""
-    return (
-        f"{rng.choice(_PLACES)}市{rng.choice(_VERBS)}{rng.choice(_TOPICS)}{rng.choice(_TOPICS)}工作，"
-        f"第{serial}号项目计划投资{rng.randint(1, 999)}.{rng.randint(0, 99):02d}亿元，{rng.choice(_TAILS)}。"
-    )
+    return policy_sentence(rng, serial, topics=2)
 
 
 def body(rng: random.Random, tag: str, sentences: int) -> str:
@@ -168,14 +158,14 @@ def write_corpus(
         part.mkdir(parents=True, exist_ok=True)
         for d in range(docs_per_part):
             text = body(rng, f"{name}e{epoch}p{p}d{d}", rng.randint(*sentences))
-            title = f"{rng.choice(_PLACES)}{rng.choice(_TOPICS)}工作简报（{p}-{d}）"
-            head = f"{title}\n- 时间:2025-{1 + p % 12:02d}-{1 + d:02d}\n- 来源:{rng.choice(_PLACES)}日报\n"
+            title = f"{rng.choice(PLACES)}{rng.choice(TOPICS)}工作简报（{p}-{d}）"
+            head = f"{title}\n- 时间:2025-{1 + p % 12:02d}-{1 + d:02d}\n- 来源:{rng.choice(PLACES)}日报\n"
             (part / f"{name}p{p:03d}-d{d}.txt").write_text(head + text + "\n", encoding="utf-8")
         with open(part / f"{name}p{p:03d}-feed.jsonl", "w", encoding="utf-8") as f:
             for j in range(2):
                 record = {
                     "id": f"{name}feed-{p:03d}-{j}",
-                    "title": f"{rng.choice(_PLACES)}{rng.choice(_TOPICS)}快讯",
+                    "title": f"{rng.choice(PLACES)}{rng.choice(TOPICS)}快讯",
                     "date": f"2024-{1 + j:02d}-{1 + p % 28:02d}",
                     "source": "云南网",
                     "content": body(rng, f"{name}e{epoch}p{p}j{j}", rng.randint(*sentences)),

@@ -30,6 +30,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.synthetic_text import PLACES, TOPICS, policy_sentence  # noqa: E402
+
 # Rejection reasons, by category: what the corpus readers say for each kind of bad input.
 REASON_CATEGORIES: dict[str, str] = {
     "binary": r"^binary file",
@@ -103,16 +107,6 @@ class HostileSet:
 
 
 # ----- text ------------------------------------------------------------------------------------------
-_PLACES = "昆明 磨憨 玉溪 曲靖 大理 丽江 红河 文山 保山 普洱 临沧 楚雄 昭通 德宏 怒江 迪庆 贵阳 南宁 成都 重庆".split()
-_TOPICS = (
-    "产业园区 招商引资 口岸经济 跨境物流 数字经济 绿色能源 营商环境 乡村振兴 科技创新 人才引进 生物医药 "
-    "现代农业 文化旅游 对外开放 基础设施 高原特色农业 新能源汽车 光伏发电 铁路货运 中老铁路 自由贸易试验区"
-).split()
-_VERBS = "推进 加快 落实 深化 优化 统筹 支持 建设 培育 打造 完善 提升 推动 实施".split()
-_TAILS = (
-    "形成协调联动的发展新格局 带动就业岗位持续增加 实现项目早落地早投产 推动区域经济高质量发展 "
-    "为企业提供全流程服务 进一步扩大高水平对外开放 助力产业链上下游协同 促进城乡区域协调发展"
-).split()
 
 
 class TextMaker:
@@ -126,10 +120,7 @@ class TextMaker:
     def sentence(self) -> str:
         self.serial += 1
         r = self.rng
-        return (
-            f"{r.choice(_PLACES)}市{r.choice(_VERBS)}{r.choice(_TOPICS)}工作，第{self.serial}号项目"
-            f"计划投资{r.randint(1, 999)}.{r.randint(0, 99):02d}亿元，{r.choice(_TAILS)}。"
-        )
+        return policy_sentence(r, self.serial)
 
     def body(self, sentences: int) -> str:
         paras, cur = [], []
@@ -144,7 +135,7 @@ class TextMaker:
 
     def title(self) -> str:
         self.serial += 1
-        return f"{self.rng.choice(_PLACES)}{self.rng.choice(_TOPICS)}工作简报（{self.serial}）"
+        return f"{self.rng.choice(PLACES)}{self.rng.choice(TOPICS)}工作简报（{self.serial}）"
 
     def article(self, sentences: tuple[int, int] = (4, 12)) -> tuple[str, str]:
         """(text of a .txt article with title and metadata lines, its first body sentence)."""
