@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from corpus.normalize import normalize_query
 from index import catalog
-from index.store import Store
+from index.store import Generation, Store
 from index.tokenizer import tokenize_query
 from qa.dedup import is_near_duplicate, shingles
 from qa.fusion import FUSERS, Candidates, fuse
@@ -140,7 +141,7 @@ class Searcher:
         return cands, rows
 
     def _gather(
-        self, conn, gen, query: str, filters: Filters | None, depth: int, mode: str
+        self, conn: sqlite3.Connection, gen: Generation, query: str, filters: Filters | None, depth: int, mode: str
     ) -> tuple[Candidates, dict[int, catalog.ChunkRow], QueryPlan]:
         if not query or not query.strip():
             raise ValueError("query is empty")
