@@ -204,10 +204,10 @@ class Store:
 
     def offsets(self, doc_id: str) -> np.ndarray:
         """The map from a document's normalized text to its original text."""
-        row = self._conn().execute("SELECT offsets FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        if row is None:
+        maps = catalog.document_offsets(self._conn(), [doc_id])
+        if doc_id not in maps:
             raise KeyError(doc_id)
-        return np.frombuffer(row[0], dtype="<i8")
+        return maps[doc_id]
 
     def read(self) -> _ReadTransaction:
         """A consistent read: the catalog snapshot and the derived stores of the same generation."""
