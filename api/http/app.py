@@ -8,11 +8,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http import errors
+from api.http.body_limit import BodyLimit
 from api.http.deps import ENV_TOKEN, MAX_BODY_BYTES, Settings
 from api.http.routers import ask, chat, documents, health, page, search
 from qa.engine import Engine
@@ -25,51 +23,6 @@ DESCRIPTION = """Semantic search and cited answers over Chinese regional-policy 
   a busy writer gives **503** with `Retry-After`; bodies over 10 MB give **413**.
 * OpenAI-compatible chat at `/v1`, MCP (streamable HTTP) at `/mcp`, a search page at `/`.
 """
-
-
-class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with a JSON 413, whether or not they declare a length."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = Headers(scope=scope).get("content-length", "")
-        if length.isdigit() and int(length) > self.max_bytes:
-            await self._refuse(scope, receive, send)
-            return
-        total = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal total
-            message = await receive()
-            if message["type"] == "http.request":
-                total += len(message.get("body", b""))
-                if total > self.max_bytes:
-                    raise errors.BodyTooLarge(self.max_bytes)
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except errors.BodyTooLarge:
-            if started:
-                raise
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        body = errors.error_body(path, 413, str(errors.BodyTooLarge(self.max_bytes).detail))
-        await JSONResponse(body, status_code=413, headers={"Connection": "close"})(scope, receive, send)
 
 
 def open_engine(data_dir: Path | str) -> Engine:
