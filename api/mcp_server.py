@@ -8,6 +8,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from api.citation_text import cited_answer_text
 from qa.engine import Engine, NoDocumentsError
 from qa.search import MAX_K, Filters
 
@@ -61,10 +62,12 @@ def build_server(engine: Engine) -> MCPServer:
         until: Date = None,
         source: Source = None,
     ) -> dict[str, Any]:
-        """An extractive answer whose [n] markers cite the passages in `citations` (quote, doc_id, url, offsets)."""
+        """An extractive answer whose [n] markers cite the passages in `citations` (quote, doc_id, url, offsets);
+        `text` is the answer with its sources (title, date, source, span, quote) as the CLI prints it."""
         filters = Filters(since or None, until or None, source or None)
         # The MCP caller is a language model itself: hand it the extractive answer and the passages.
-        return _run(lambda: engine.ask(question, k=k, filters=filters, generate=False)).as_dict()
+        answer = _run(lambda: engine.ask(question, k=k, filters=filters, generate=False)).as_dict()
+        return {**answer, "text": cited_answer_text(answer)}
 
     @server.tool(title="Read a document")
     def get_document(

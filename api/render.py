@@ -1,10 +1,12 @@
-"""Human-readable terminal output for the CLI (JSON output needs no help)."""
+"""Human-readable terminal output for the CLI (JSON output needs no help).
+
+Text from the corpus (passages, quotes) is never wrapped here: a line the terminal folds can still be copied
+whole, and matches the source.
+"""
 
 from __future__ import annotations
 
-import textwrap
-
-WIDTH = 100
+from api.citation_text import sources_text
 
 
 def _meta(d: dict) -> str:
@@ -17,7 +19,7 @@ def render_hits(result: dict) -> str:
     for i, h in enumerate(result["hits"], 1):
         lines.append(f"{i}. {h['title'] or '(untitled)'}  [{h['score']:.3f}]")
         lines.append(f"   {_meta(h)}  chars {h['start']}-{h['end']}")
-        lines.extend(textwrap.wrap(h["text"].replace("\n", " "), WIDTH, initial_indent="   ", subsequent_indent="   "))
+        lines.append("   " + h["text"].replace("\n", " "))
         lines.append("")
     if not result["hits"]:
         lines.append("No matching passages.")
@@ -25,18 +27,14 @@ def render_hits(result: dict) -> str:
 
 
 def render_answer(result: dict) -> str:
-    """Answer first, then items, then numbered citations with their exact spans."""
+    """Answer first, then items, then the citations (api.citation_text: spans and whole quotes)."""
     lines = [result["answer"], ""]
     if result.get("items"):
         lines.append("Items: " + "; ".join(f"{it['text']} [{it['citation']}]" for it in result["items"]))
         lines.append("")
-    if result.get("citations"):
-        lines.append("Citations:" if result.get("found", True) else "Nearest passages (not an answer):")
-    for c in result.get("citations", []):
-        lines.append(f"[{c['n']}] {c['title'] or '(untitled)'} — {_meta(c)}")
-        lines.append(f"    chars {c['start']}-{c['end']} (original {c['orig_start']}-{c['orig_end']})")
-        lines.extend(textwrap.wrap("“" + c["quote"].replace("\n", " ") + "”", WIDTH,
-                                   initial_indent="    ", subsequent_indent="    "))
+    sources = sources_text(result["answer"], result.get("citations") or [], result.get("found", True))
+    if sources:
+        lines.append(sources)
     return "\n".join(lines).rstrip()
 
 

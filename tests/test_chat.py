@@ -54,14 +54,18 @@ def test_plain_completion(client, server):
     choice = reply.choices[0]
     assert choice.finish_reason == "stop" and choice.message.role == "assistant"
     expected = httpx.post(f"{server[0]}/ask", json={"question": QUESTION}, timeout=30).json()
-    answer, _, rest = choice.message.content.rpartition("\n\n")
+    heading = "Sources:" if expected["found"] else "Nearest passages (not an answer):"
+    answer, _, sources = choice.message.content.partition(f"\n\n{heading}\n")
     assert answer == expected["answer"]  # the last user message is the question
-    heading, _, sources = rest.partition("\n")
-    assert heading == ("Sources:" if expected["found"] else "Nearest passages (not an answer):")
-    assert sources.startswith("[1] 抢抓机遇协调发展 有序承接产业梯度转移 — 2025-03-24 — 昆明信息港")
+    assert sources.startswith("[1] 抢抓机遇协调发展 有序承接产业梯度转移 — 2025-03-24 · 昆明信息港")
     cited = reply.model_extra["sources"]
     assert cited == expected["citations"] and cited[0]["doc_id"] == SAMPLE.name
-    assert len(sources.splitlines()) == len(cited)
+    blocks = sources.split("\n\n")  # one block per citation: title line, span line, quote line
+    assert len(blocks) == len(cited)
+    for c in cited:
+        block = next(b for b in blocks if b.startswith(f"[{c['n']}] "))
+        assert block.splitlines()[1:] == [f"    chars {c['start']}-{c['end']} (original {c['orig_start']}-{c['orig_end']})",
+                                          f"    “{c['quote']}”"]
 
 
 def test_streamed_completion_matches_plain(client):

@@ -119,4 +119,7 @@ def test_ingest_then_ask_on_the_sample_with_the_real_model(tmp_path):
     assert "浙江油气" in top3
     assert answer["citations"][0]["date"] == "2025-03-24" and answer["citations"][0]["source"] == "昆明信息港"
     human = subprocess.run(cmd + ["ask", "哪些企业落地磨憨？"], capture_output=True, text=True)
-    assert human.returncode == 0 and "[1]" in human.stdout and "Citations" in human.stdout
+    assert human.returncode == 0 and "[1]" in human.stdout and "Sources:" in human.stdout
+    lines = human.stdout.splitlines()
+    for c in answer["citations"]:  # every quote whole, on one line, as in the source
+        assert f"    “{c['quote']}”" in lines

@@ -39,6 +39,9 @@ async def exercise(client: Client) -> None:
     data = answer.structured_content
     assert data["question"] == QUESTION and data["answer"] and data["citations"][0]["doc_id"] == SAMPLE.name
     assert '"citations"' in answer.content[0].text
+    assert data["text"].startswith(data["answer"] + "\n\n")  # the answer, then its sources as the CLI prints them
+    for c in data["citations"]:
+        assert f"    chars {c['start']}-{c['end']} (original {c['orig_start']}-{c['orig_end']})\n    “{c['quote']}”" in data["text"]
 
     found = await client.call_tool("search", {"query": "磨憨 合作区", "k": 2, "since": "2025", "mode": "bm25"})
     hits = found.structured_content["hits"]

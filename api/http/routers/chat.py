@@ -1,6 +1,7 @@
 """OpenAI-compatible chat: POST /v1/chat/completions and GET /v1/models.
 
-The last user message is the question. The reply is the cited answer followed by a "Sources:" list; the
+The last user message is the question. The reply is the cited answer followed by a "Sources:" list (each
+citation's title, date, source, span and whole quote, as the CLI prints them: api.citation_text); the
 citations are also returned as structured data in the non-standard field ``sources`` (front-ends that do
 not know it ignore it). ``"stream": true`` sends the same reply as server-sent ``chat.completion.chunk``
 events ending with ``data: [DONE]``; when an LLM is configured (qa.llm), its answer streams through as it
@@ -20,6 +21,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.citation_text import cited_answer_text, sources_text
 from api.http.deps import MAX_QUERY_CHARS, EngineDep, FilterFields, K
 from qa.llm import GenerationStream
 
@@ -65,19 +67,10 @@ def question_of(messages: list[ChatMessage]) -> str:
     raise HTTPException(422, "messages: no user message with text to answer")
 
 
-def source_line(c: dict) -> str:
-    """``[n] title — date — source — url`` with the missing parts left out."""
-    parts = [c.get("title") or "(untitled)"] + [c[k] for k in ("date", "source", "url") if c.get(k)]
-    return f"[{c['n']}] " + " — ".join(parts)
-
-
 def reply_text(answer: dict) -> str:
-    """The answer with its [n] markers, then the numbered sources (the nearest passages when not found)."""
-    text = answer["answer"]
-    if answer.get("citations"):
-        heading = "Sources:" if answer.get("found", True) else "Nearest passages (not an answer):"
-        text += f"\n\n{heading}\n" + "\n".join(source_line(c) for c in answer["citations"])
-    return text
+    """The answer with its [n] markers, then the sources (the nearest passages when not found), each with its
+    span and whole quote, in the format the CLI prints (api.citation_text)."""
+    return cited_answer_text(answer)
 
 
 def _pieces(text: str, size: int = STREAM_PIECE_CHARS) -> Iterator[str]:
@@ -97,7 +90,10 @@ def generated_pieces(answer: dict, generation: GenerationStream) -> Iterator[str
         yield from _pieces(answer["answer"])
     elif generation.generated and generation.generated["error"]:
         yield f"\n\n(the generated answer was cut short: {generation.generated['error']})"
-    yield from _pieces(reply_text({**answer, "answer": ""}))
+    text = (generation.generated or {}).get("text") or generation.emitted or answer["answer"]
+    sources = sources_text(text, answer["citations"], answer.get("found", True))  # ordered as the text cites
+    if sources:
+        yield from _pieces("\n\n" + sources)
 
 
 def stream_events(completion_id: str, created: int, content: str | Iterable[str], sources: list[dict]) -> Iterator[str]:
