@@ -5,14 +5,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from index.question_words import QUESTION_WORDS, ZH_FUNCTION_WORDS, mask_question_words
+
 _KEEP = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
-# Words that carry the question's form, not its topic; rare in news, so BM25 would overrate them.
-QUESTION_WORDS = frozenset(
-    "哪些 哪个 哪家 哪几家 哪几个 哪里 哪儿 哪 什么 多少 几 几个 几家 何时 何地 怎么 怎样 如何 为什么 为何 "
-    "吗 呢 吧 啊 是 的 了 有 请问 是否 是不是 谁 which what when where who how why is are was were "
-    "the a an of in on to for did do does many much".split()
-)
 
 
 @lru_cache(maxsize=1)
@@ -50,12 +46,10 @@ def tokenize(text: str) -> list[str]:
     return toks + [b for b in bigrams(text) if b not in seen]
 
 
-_HAN_QUESTION = re.compile(
-    "|".join(sorted((w for w in QUESTION_WORDS if not w.isascii() and len(w) > 1), key=len, reverse=True))
-)
-
-
 def tokenize_query(text: str) -> list[str]:
-    """Query-side tokens: as :func:`tokenize`, without question words (nor bigrams across them)."""
-    text = _HAN_QUESTION.sub(" ", text)
+    """Query-side tokens: as :func:`tokenize`, without question and function words (index/question_words.py),
+    nor bigrams across them."""
+    text = mask_question_words(text)
+    if _HAN_RUN.search(text):
+        text = "".join(" " if w in ZH_FUNCTION_WORDS else w for w in _jieba().cut(text))
     return [t for t in tokenize(text) if t not in QUESTION_WORDS]

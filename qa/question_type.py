@@ -12,6 +12,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from corpus.normalize import normalize_query
+from index.question_words import ZH_TIME_RE
 
 
 class QuestionType(StrEnum):
@@ -35,10 +36,7 @@ def has_han(text: str) -> bool:
 
 
 # --- type patterns ------------------------------------------------------------------------------
-_ZH_TIME = re.compile(
-    r"何时|何年|何日|几时|几月|几号|几日|哪一?年|哪几年|哪些年|哪一?天|哪一?日|哪个月|哪一个月|"
-    r"(?:什么|甚么)时[候间]|(?:什么|甚么|哪个|哪一)(?:日子|日期|年份|年度|季度|月份|时段|时期)|多少年前"
-)
+_ZH_TIME = ZH_TIME_RE  # the time phrases live with the other question words
 _ZH_LIST = re.compile(
     r"哪些|哪几|哪家|哪一家|哪个|哪一个|哪位|哪类|哪种|哪所|哪座|哪项|哪条|哪部|"
     r"哪[两二三四五六七八九十]+[个家项类种所座位条部]|"

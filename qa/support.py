@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
-from index.tokenizer import QUESTION_WORDS
+from index.question_words import QUESTION_WORDS, mask_question_words
 from qa.extract import Sentence
 from qa.question_type import has_han
 from qa.search import Hit, QueryPlan
@@ -62,12 +62,13 @@ def term_coverage(tokens: list[str], idf: dict[str, float], sentences: list[Sent
 
 @lru_cache(maxsize=2048)
 def distinctive_terms(question: str) -> tuple[str, ...]:
-    """Nouns, names and numbers of a (normalized) Chinese question, two characters or more."""
+    """Nouns, names and numbers of a (normalized) Chinese question, two characters or more; question and
+    function words (index/question_words.py) are masked first, so 什么时候 leaves no 时候 behind."""
     import jieba.posseg
 
     return tuple(
         w.word
-        for w in jieba.posseg.cut(question)
+        for w in jieba.posseg.cut(mask_question_words(question, "，"))
         if len(w.word) >= 2 and w.flag.startswith(_TERM_FLAGS) and w.word.lower() not in QUESTION_WORDS
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from index.question_words import QUESTION_WORDS, ZH_QUESTION_RE
 from qa.extract.dates import DATE_RE
 from qa.extract.tokens import HAN, cut_known_words, is_han
 from qa.question_type import has_han, prepare
@@ -21,7 +22,7 @@ ZH_STOP = frozenset(
     家 项 又 还 也 就 并 该 此 这 那 这些 那些 其 各 每 一些 分别 具体 主要 哪些是 是否 能否 可以 可 会
     要 让 给 得 地 着 过 所 问 告诉 知道 介绍 说明 情况 方面 多少钱 目前为止 迄今 至今 已 已经
     """.split()
-)
+) | {w for w in QUESTION_WORDS if not w.isascii()}
 EN_STOP = frozenset(
     """
     a an the of in on at to for from by with and or is are was were be been being do does did done what
@@ -73,10 +74,8 @@ def _merge_tokens(tokens: list[str]) -> list[str]:
     return out
 
 
-_QUESTION_WORDS = re.compile(
-    r"哪[一两二三四五六七八九十几]*[些个家位类种所座项条部年天月里儿]?|多少|几[个家项条栋座名位年月天]?|什么时[候间]|"
-    r"什么|甚么|何时|何年|何日|如何|怎么样|怎么|怎样|为什么|为何|是否|能否|请问|列举|列出"
-)
+# The shared question phrases (index/question_words.py), plus a bare 几 and the imperatives of a list question.
+_QUESTION_WORDS = re.compile(ZH_QUESTION_RE.pattern + "|几|列举|列出|罗列")
 
 
 def content_runs(q: str) -> list[str]:
