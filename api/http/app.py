@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api.http import errors
 from api.http.body_limit import BodyLimit
@@ -23,6 +24,9 @@ DESCRIPTION = """Semantic search and cited answers over Chinese regional-policy 
   a busy writer gives **503** with `Retry-After`; bodies over 10 MB give **413**.
 * OpenAI-compatible chat at `/v1`, MCP (streamable HTTP) at `/mcp`, a search page at `/`.
 """
+
+
+DOCS_ASSETS = "/docs-assets"  # where the bundled Swagger UI and ReDoc files are served
 
 
 def open_engine(data_dir: Path | str) -> Engine:
@@ -80,7 +84,11 @@ def create_app(
         async with mcp_server.session_manager.run():
             yield
 
-    app = FastAPI(title="policyqa", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs (Swagger UI) and /redoc load their scripts and styles from this server (the fastapi-offline
+    # package bundles them), not from a CDN, so they work offline; the validator badge, which would call
+    # out to a public validator, is off.
+    app = FastAPIOffline(title="policyqa", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                         static_url=DOCS_ASSETS, swagger_ui_parameters={"validatorUrl": None})
     app.state.engine = engine
     app.state.settings = Settings(token=token if token is not None else os.environ.get(ENV_TOKEN) or None,
                                   max_body_bytes=max_body_bytes)
