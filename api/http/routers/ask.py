@@ -27,7 +27,8 @@ class CitationOut(BaseModel):
     end: int
     orig_start: int
     orig_end: int
-    score: float
+    score: float = Field(description="the cited passage's hybrid retrieval score for this question (see GET "
+                         "/search); higher is better, comparable only within one answer")
 
 
 class GeneratedOut(BaseModel):

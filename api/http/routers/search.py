@@ -32,7 +32,10 @@ class HitOut(BaseModel):
 
     doc_id: str
     chunk_id: str
-    score: float
+    score: float = Field(description=(
+        "what the passage was ranked by, higher is better, comparable only within one query: hybrid, the "
+        "dense z-score plus the weighted BM25 z-score over the query's candidates (unbounded, about -2 to 6); "
+        "dense, the embeddings' cosine (-1 to 1); bm25, the BM25 score (0 and up)"))
     title: str
     date: str | None
     source: str | None
