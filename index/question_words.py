@@ -23,7 +23,7 @@ _NUMERALS = "一 两 二 三 四 五 六 七 八 九 十 几".split()
 # Phrases that ask for something else: a list, an amount, a duration, a reason, a yes or no.
 ZH_OTHER_PHRASES: tuple[str, ...] = (
     *"哪些 哪些是 哪几 哪里 哪儿 哪 什么 甚么 什么样 啥 怎么 怎样 怎么样 如何 为什么 为何 谁 是否 是不是 能否 有没有"
-    " 多少 多久 多长时间 多长 多大 多高 多远 多快 多重 几年 几天 几个月 多少年 多少天 多少个月 百分之几 几成 几倍 请问".split(),
+    " 多少 多久 多长时间 多长 多大 多高 多远 多快 几年 几天 几个月 多少年 多少天 多少个月 百分之几 几成 几倍 请问".split(),
     *("哪" + c for c in (*_COUNTERS, "些")),
     *("哪" + n + c for n, c in product(_NUMERALS, _COUNTERS)),
     *("多少" + c for c in _COUNTERS),
