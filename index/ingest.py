@@ -103,7 +103,7 @@ def _commit(
     by_id = {d.doc_id: d for d in batch}
     for doc_id, stored, new in result.conflicts:
         doc = by_id[doc_id]
-        reason = f"id {doc_id!r} is already the document read from {stored}, not from {new}; not replaced"
+        reason = f"id {doc_id!r} already names the document read from {stored}; this is another file ({new}), so it was not stored"
         report.rejected.append(Rejection(doc.path or new, reason, doc.line))
     if on_batch:
         on_batch(len(batch), sum(len(d.chunks) for d in batch))

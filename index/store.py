@@ -238,10 +238,10 @@ class Store:
         return self._build_generation(self._conn(), number)
 
     # ----- writes --------------------------------------------------------------------------
-    def plan(self, docs: Iterable[Document], replace: bool = False) -> tuple[list[Document], WriteResult]:
+    def plan(self, docs: Iterable[Document]) -> tuple[list[Document], WriteResult]:
         """Split documents into those that need writing and those unchanged, duplicates or conflicts
         (an id stored from another source file; see :func:`_plan`)."""
-        return _plan(self._conn(), docs, replace)
+        return _plan(self._conn(), docs)
 
     def embed(self, docs: list[Document], show_progress: bool = False) -> list[np.ndarray]:
         """Embeddings of every chunk of each document (title kept with each chunk)."""
@@ -268,7 +268,7 @@ class Store:
         ``conflicts``, unless ``replace``. Embedding and tokenizing happen before the write lock is
         taken; the lock wait is bounded by ``lock_timeout`` (default ``$POLICYQA_LOCK_TIMEOUT``, else 30 s).
         """
-        todo, result = self.plan(docs, replace)
+        todo, result = _plan(self._conn(), docs, replace=True) if replace else self.plan(docs)
         if embeddings is None:
             embeddings = self.embed(todo)
         else:

@@ -28,7 +28,8 @@ def read_html(path: Path, rel: str) -> Iterator[Article | Rejection]:
         yield Rejection(shown, "HTML nested too deeply for the extractor")
         return
     except ImportError as exc:  # an install problem, not a property of this page: say so
-        yield Rejection(shown, f"HTML support is not installed ({exc}); reinstall policyqa, which declares "
+        detail = " ".join(str(exc).split())
+        yield Rejection(shown, f"HTML support is not installed ({detail}); reinstall policyqa, which declares "
                         "lxml_html_clean")
         return
     except Exception as exc:  # noqa: BLE001 - any extractor failure is a property of this input
