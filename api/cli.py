@@ -13,6 +13,7 @@ import json
 import os
 import shlex
 import sys
+import textwrap
 from pathlib import Path
 
 from api import render, serve
@@ -26,27 +27,29 @@ DOCS_PAGE = 50  # documents listed by `policyqa docs` unless --limit says otherw
 GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict, bool], ...] = (
     (
         ("--data-dir",),
-        {"metavar": "DIR", "help": "data directory (default: $POLICYQA_DATA, else the user data directory); "
-                                   "only ingest creates it"},
+        {"metavar": "DIR", "help": "data directory (default $POLICYQA_DATA or the user's)"},
         True,
     ),
-    (("--json",), {"action": "store_true", "help": "print JSON instead of text (ingest, search, ask, show, "
-                                                   "docs, delete, stats)"}, False),
+    (("--json",), {"action": "store_true", "help": "print JSON instead of text"}, False),
 )
 
 EXIT_CODES = """exit codes:
-  0  done; for ask: an answer was given, found or not ("found" in --json says which)
-  1  failed: an input was rejected (the others were stored), no such document, no documents or
-     no data directory yet, or a problem with the data directory
+  0  done; ask: an answer was given, found or not ("found" in --json says which)
+  1  failed: an input was rejected (the others were stored), no such document,
+     no documents or no data directory yet, or a problem with the data directory
   2  usage error: unknown command or option, bad value, missing argument
-  3  busy: another writer held the data directory's write lock too long; try again"""
+  3  busy: another writer held the write lock too long; try again"""
 
 EXAMPLES = """examples:
-  policyqa --data-dir demo-data ingest corpus/samples/kunming    add a folder's articles
-  policyqa --data-dir demo-data ask "哪些企业落地磨憨？"           a cited answer
-  policyqa --data-dir demo-data search "磨憨口岸" -k 3 --since 2024
-  policyqa docs --limit 20 --offset 20 --data-dir demo-data      the second page of documents
-  policyqa stats --json                                         $POLICYQA_DATA or the user data dir"""
+  policyqa --data-dir demo-data ingest corpus/samples/kunming
+  policyqa --data-dir demo-data ask "哪些企业落地磨憨？"
+  policyqa search "磨憨口岸" -k 3 --since 2024 --data-dir demo-data
+  policyqa docs --limit 20 --offset 20 --json"""
+
+
+def _para(text: str) -> str:
+    """A paragraph wrapped for an 80-column terminal (descriptions and epilogs are printed as written)."""
+    return textwrap.fill(text, 78)
 
 
 def _global_options(after_command: bool) -> argparse.ArgumentParser:
@@ -256,41 +259,47 @@ def _count(value: str) -> int:
 
 def _add_filters(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("filters (combine freely)")
-    g.add_argument("--since", metavar="DATE", help="only documents dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)")
-    g.add_argument("--until", metavar="DATE", help="only documents dated on or before DATE (same forms)")
-    g.add_argument("--source", metavar="TEXT", help="only documents whose source contains TEXT (e.g. 昆明日报)")
+    g.add_argument("--since", metavar="DATE", help="only documents dated on/after DATE (YYYY[-MM[-DD]])")
+    g.add_argument("--until", metavar="DATE", help="only documents dated on/before DATE (same forms)")
+    g.add_argument("--source", metavar="TEXT", help="only documents whose source contains TEXT")
 
 
 def add_ingest(sub) -> None:
     p = sub.add_parser(
         "ingest", help="add or update articles from files and folders",
-        description="Add or update articles. A file's document id is its path relative to the folder given "
-                    "(its file name when the file itself is given), unless it declares a url or (JSONL) an id.",
+        description=_para("Add or update articles. Folders are read recursively (hidden entries skipped; "
+                          "files of other types are named as skipped). A file's document id is its path "
+                          "relative to the folder given (its file name when the file itself is given), unless "
+                          "it declares a url or (JSONL) an id."),
         epilog="examples:\n  policyqa ingest news/\n  policyqa ingest --id-prefix b/ other/news/\n\n"
-               "An id already stored from a different file is rejected with both paths named (exit 1; the "
-               "rest is stored); re-ingesting the same file updates it; JSONL ids always update.",
+               + _para("An id already stored from a different file is rejected with both paths named (exit "
+                       "1; the rest is stored); re-ingesting the same file updates it; JSONL ids always "
+                       "update."),
     )
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="files (.txt .md .jsonl .html .htm) or folders (read recursively, hidden entries skipped)")
+                   help="files (.txt .md .jsonl .html .htm) or folders")
     p.add_argument("--replace", action="store_true",
-                   help="let a file replace a stored document of the same id that came from another file")
+                   help="let a file replace a same-id document of another file")
     p.add_argument("--id-prefix", metavar="PREFIX", default="",
-                   help="put PREFIX before every document id read, to keep same-named files apart (e.g. b/)")
+                   help="put PREFIX before every id read, to keep both (e.g. b/)")
     p.set_defaults(func=cmd_ingest)
 
 
 def add_search(sub) -> None:
     p = sub.add_parser(
         "search", help="find passages",
-        epilog='examples:\n  policyqa search "磨憨口岸"\n  policyqa search "产业转移" -k 3 --mode bm25 --source 昆明\n'
+        epilog="modes:\n  hybrid  meaning (dense) and word (bm25) matches, fused (the default)\n"
+               "  dense   nearest passages by meaning only (multilingual embeddings)\n"
+               "  bm25    word matches only (exact names and numbers)\n\n"
+               'examples:\n  policyqa search "磨憨口岸"\n  policyqa search "产业转移" -k 3 --mode bm25 --source 昆明\n'
                '  policyqa search --batch queries.jsonl > hits.jsonl',
     )
     p.add_argument("query", nargs="?", help="what to look for, in quotes (Chinese or English)")
     p.add_argument("-k", type=_positive_int, default=10, metavar="N", help="number of passages (default 10)")
     p.add_argument("--batch", metavar="FILE",
-                   help='JSONL file of queries, {"id": ..., "text": ...} per line; prints one JSON line per query')
+                   help='JSONL file of {"id", "text"} queries; prints JSONL')
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid",
-                   help="hybrid: meaning and words fused (default); dense: meaning only; bm25: words only")
+                   help="hybrid (default), dense or bm25: see below")
     _add_filters(p)
     p.set_defaults(func=cmd_search)
 
@@ -303,9 +312,9 @@ def add_ask(sub) -> None:
     )
     p.add_argument("question", help="the question, in quotes (Chinese or English)")
     p.add_argument("-k", type=_positive_int, default=5, metavar="N",
-                   help="number of passages the answer draws on and cites (default 5)")
+                   help="passages the answer draws on and cites (default 5)")
     p.add_argument("--llm", action=argparse.BooleanOptionalAction, default=None,
-                   help="rewrite the answer with the LLM at $POLICYQA_LLM_BASE_URL (default: when one is configured)")
+                   help="rewrite with the LLM of $POLICYQA_LLM_BASE_URL (if set)")
     _add_filters(p)
     p.set_defaults(func=cmd_ask)
 
@@ -326,7 +335,7 @@ def add_docs(sub) -> None:
     p = sub.add_parser("docs", help="list documents, newest date first",
                        epilog="examples:\n  policyqa docs\n  policyqa docs --limit 20 --offset 40\n  policyqa docs --limit 0 --json")
     p.add_argument("--limit", type=_count, default=DOCS_PAGE, metavar="N",
-                   help=f"list at most N documents (default {DOCS_PAGE}; 0 lists all)")
+                   help=f"list at most N documents (default {DOCS_PAGE}; 0: all)")
     p.add_argument("--offset", type=_count, default=0, metavar="N", help="skip the first N documents (default 0)")
     p.set_defaults(func=cmd_docs)
 
@@ -341,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser; each subcommand is added by its own ``add_*`` function."""
     parser = argparse.ArgumentParser(
         prog="policyqa",
-        description="Search and cited answers over Chinese policy news, offline.",
+        description=_para("Search and cited answers over Chinese policy news, offline. Only ingest (and "
+                          "serve) create a data directory; the other commands read and create nothing."),
         epilog=EXAMPLES + "\n\n" + EXIT_CODES + "\n\nRun `policyqa COMMAND --help` for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[_global_options(after_command=False)],

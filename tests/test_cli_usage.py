@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import shlex
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -180,6 +181,30 @@ def test_help_explains_every_option_and_gives_examples(capsys):
     for sub, p in _subparsers(parser).items():
         if sub not in ("serve", "mcp"):
             assert f"policyqa {sub}" in (p.epilog or ""), f"{sub} --help gives no example"
+
+
+def test_each_option_is_explained_in_one_line_on_an_80_column_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    parser = build_parser()
+    for name, p in [("policyqa", parser), *_subparsers(parser).items()]:
+        lines = p.format_help().splitlines()
+        commands = [c for a in p._actions if isinstance(a, argparse._SubParsersAction) for c in a._choices_actions]
+        for action in [*p._actions, *commands]:
+            if action.help and not isinstance(action, argparse._SubParsersAction):
+                text = action.help % {"default": action.default, "prog": p.prog}
+                assert any(line.rstrip().endswith(text) for line in lines), f"{name}: {text!r} is wrapped"
+
+
+def _columns(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+def test_help_fits_an_80_column_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    parser = build_parser()
+    for name, p in [("policyqa", parser), *_subparsers(parser).items()]:
+        for line in p.format_help().splitlines():
+            assert _columns(line) <= 80, f"{name} --help: {line!r}"
 
 
 def test_exit_codes_are_documented_in_help():
