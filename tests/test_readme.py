@@ -70,6 +70,7 @@ EXEMPT_BLOCKS: dict[str, str] = {
 EXEMPT_LANGUAGES: dict[str, str] = {
     "json": "a configuration snippet for a desktop MCP client (tests/test_mcp.py drives `policyqa mcp`)",
     "": "the layout tree, not a command",
+    "text": "shown text that is not checked (e.g. output of commands that need folders this workspace lacks)",
 }
 # (pattern, replacement, why) applied to real and expected output alike; empty while nothing must vary.
 NORMALIZE: list[tuple[str, str, str]] = []
