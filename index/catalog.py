@@ -74,13 +74,33 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
-        _check_version(conn, path)
-        conn.executescript(SCHEMA)
-        if get_meta(conn, "schema") is None:
-            set_meta(conn, "schema", SCHEMA_VERSION)
+        if _schema_ready(conn):
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.row_factory = sqlite3.Row
+            return conn
+        conn.execute("BEGIN IMMEDIATE")  # two processes creating one catalog: one creates, one checks
+        try:
+            _check_version(conn, path)
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            if get_meta(conn, "schema") is None:
+                set_meta(conn, "schema", SCHEMA_VERSION)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
     conn.execute("PRAGMA foreign_keys=ON")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def _schema_ready(conn: sqlite3.Connection) -> bool:
+    """True when the catalog already has this version's schema (a plain read: no write lock taken)."""
+    try:
+        return get_meta(conn, "schema") == SCHEMA_VERSION
+    except sqlite3.OperationalError:  # no meta table yet
+        return False
 
 
 def _check_version(conn: sqlite3.Connection, path: Path) -> None:

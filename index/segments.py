@@ -194,7 +194,9 @@ class Segment:
         self.id = segment
         self.directory = directory
         self.arrays = SegmentArrays(
-            **{name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+            # plain ndarray views of the maps: slicing a np.memmap subclass costs a Python call per slice
+            **{name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False))
+               for name in ARRAYS}
         )
         self.n = len(self.arrays.ids)
         self.ann = None

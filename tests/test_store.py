@@ -239,3 +239,21 @@ def test_no_pickles_only_sqlite_npy_json_faiss(tmp_path):
                 np.load(path, allow_pickle=False)
             if path.suffix == ".json" or path.name == segments.DONE:
                 json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_fast_romanization_reads_as_pypinyin_does():
+    import re
+
+    from pypinyin import Style, lazy_pinyin
+
+    from index.pinyin_bridge import romanize
+    from index.tokenizer import tokenize
+    from tests.conftest import SAMPLE
+
+    tokens = set(tokenize(SAMPLE.read_text(encoding="utf-8"))) | {"银行", "行走", "重庆", "重量", "磨憨", "长江"}
+    for t in tokens:
+        want = None
+        if re.fullmatch(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,6}", t):
+            slow = "".join(lazy_pinyin(t, style=Style.NORMAL, errors="ignore")).replace("ü", "v")
+            want = slow if len(slow) >= 4 and slow.isascii() else None
+        assert romanize(t) == want, t
