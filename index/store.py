@@ -565,17 +565,16 @@ class LocalView:
         masked = self._masks(where)
         found: list[np.ndarray] = []
         total = 0
-        seen: set[int] = set()
         for t in order:
             h = segments.term_hash(t)
-            for seg, mask in masked:
-                keys = [int(x) for x in seg.holding(h, mask) if int(x) not in seen]
-                if total + len(keys) > budget:
-                    found.append(np.asarray(keys[: budget - total], np.int64))
-                    return np.concatenate(found), True
-                seen.update(keys)
-                found.append(np.asarray(keys, np.int64))
-                total += len(keys)
+            keys = np.concatenate([seg.holding(h, mask) for seg, mask in masked] or [np.zeros(0, np.int64)])
+            if found:
+                keys = keys[~np.isin(keys, np.concatenate(found))]
+            if total + len(keys) > budget:
+                found.append(keys[: budget - total])
+                return np.concatenate(found), True
+            found.append(keys)
+            total += len(keys)
         return (np.concatenate(found) if found else np.zeros(0, np.int64)), False
 
     def chunks(self, keys: Iterable[int]) -> dict[int, ChunkRow]:
