@@ -238,12 +238,15 @@ class Segment:
         vectors = self.arrays.vectors
         if self.ann is not None and allowed > FLAT_FILTER_MAX:
             return self._dense_ann(query, k, mask, allowed)
-        if mask is None:
+        k = min(k, allowed)
+        if mask is None or allowed * 4 > self.n:  # mostly allowed: score all rows, no gather copy
             pos = None
-            scores = np.asarray(vectors) @ query
+            scores = vectors @ query
+            if mask is not None:
+                scores[~mask] = -np.inf
         else:
             pos = np.flatnonzero(mask)
-            scores = np.asarray(vectors[pos]) @ query
+            scores = vectors[pos] @ query
         top = _top(scores, k)
         rows = top if pos is None else pos[top]
         return scores[top].astype(np.float32), np.asarray(self.arrays.ids)[rows]
