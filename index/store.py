@@ -641,7 +641,14 @@ def _lock_timeout() -> float:
 
 def _plan(conn, docs: Iterable[Document], replace: bool = False) -> tuple[list[Document], WriteResult]:
     """Documents that need writing; the others recorded as unchanged, duplicates of stored text, or
-    conflicts (a stored document of the same id read from another source file, unless ``replace``)."""
+    conflicts.
+
+    A conflict is a document whose id was derived from its file (not ``id_explicit``) while the stored
+    document of that id came from another file: both ``source_path`` are known and differ. Unless
+    ``replace``, it is not written, whatever its text. A stored document with no known source file
+    (stored before paths were kept, or sent with an explicit id over HTTP) never conflicts: it is
+    updated as before, and records the new file's path when its text or metadata change.
+    """
     result = WriteResult()
     todo: list[Document] = []
     seen_hashes: dict[str, str] = {}
@@ -650,11 +657,14 @@ def _plan(conn, docs: Iterable[Document], replace: bool = False) -> tuple[list[D
             "SELECT content_hash, title, date, source, url, source_path FROM documents WHERE doc_id = ?",
             (doc.doc_id,),
         ).fetchone()
+        stored_path = row["source_path"] if row else None
         new_path = getattr(doc, "source_path", None)
-        if row and row[5] and new_path and row[5] != new_path and not replace:
-            result.conflicts.append((doc.doc_id, row[5], new_path))
+        moved = bool(stored_path and new_path and stored_path != new_path)
+        if moved and not getattr(doc, "id_explicit", False) and not replace:
+            result.conflicts.append((doc.doc_id, stored_path, new_path))
             continue
-        if row and tuple(row)[:5] == (doc.content_hash, doc.title, doc.date, doc.source, doc.url):
+        same = row and tuple(row)[:5] == (doc.content_hash, doc.title, doc.date, doc.source, doc.url)
+        if same and not (moved and replace):  # a replacement is written, so the new path is kept
             result.unchanged.append(doc.doc_id)
             continue
         other = conn.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from index.backend import StoreBackend, StoreConfig, StoreError
 
@@ -17,6 +18,15 @@ def _open_local(config: StoreConfig) -> StoreBackend:
 
 # kind -> opener; another backend registers itself with one line here.
 BACKENDS: dict[str, Callable[[StoreConfig], StoreBackend]] = {"local": _open_local}
+
+
+def store_exists(config: StoreConfig) -> bool:
+    """Whether ``config`` names a store that was created already (opening one that is not creates it)."""
+    if config.kind == "local":
+        from index.store import CONFIG
+
+        return config.data_dir is not None and (Path(config.data_dir) / CONFIG).is_file()
+    return True  # a server-side store answers for itself when opened
 
 
 def open_store(config: StoreConfig) -> StoreBackend:
