@@ -338,13 +338,13 @@ def compare_ann(pool: np.ndarray, n: int, qvecs: np.ndarray) -> list[dict]:
 
     measure("exact (numpy)", lambda: x, lambda ix, q: np.argsort(-(ix @ q))[:10].tolist())
 
-    def sq8_search(ix, q, nprobe=32):
+    def sq8_search(ix, q, nprobe=segments.NPROBE):
         ix.nprobe = nprobe
         _s, pos = ix.search(q.reshape(1, -1), 40)
         pos = pos[0][pos[0] >= 0]
         return pos[np.argsort(-(x[pos] @ q))[:10]].tolist()
 
-    measure("IVF-SQ8 nprobe 32 + exact re-rank of 40 (store)", lambda: build_ann(x), sq8_search)
+    measure("IVF-SQ8 nprobe 64 + exact re-rank of 40 (store)", lambda: build_ann(x), sq8_search)
 
     def ivf_flat():
         nlist = int(4 * np.sqrt(n))
