@@ -374,7 +374,7 @@ def _no_documents_message(error, args) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``policyqa`` command; returns an exit code (see EXIT_CODES)."""
-    from index.store import StoreError, WriterBusyError
+    from index.backend import StoreError, WriterBusyError
     from qa.engine import NoDocumentsError
 
     args = build_parser().parse_args(argv)

@@ -13,14 +13,15 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from api.cli import main
 from api.http.routers.documents import articles_from_body
 from api.http.routers.documents import ingest as http_ingest
 from corpus.models import Article
 from corpus.prepare import prepare
-from index import catalog
 from index.embedder import EmbedderSpec
-from index.store import Store
+from index.store import Store, StoreError
 from qa.engine import Engine
 
 HASH = EmbedderSpec("hash", "64")
@@ -154,15 +155,16 @@ def test_store_plan_reports_conflicts_and_write_replace_overrides(tmp_path):
     assert store.write([_doc("x", "显式编号覆盖。", "/in/c/feed.jsonl", explicit=True)]).updated == ["x"]
 
 
-def test_old_catalogs_gain_source_path_and_unknown_paths_count_as_the_same_file(tmp_path):
+def test_old_catalogs_are_refused_and_unknown_paths_count_as_the_same_file(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    old = sqlite3.connect(data / "catalog.sqlite")
-    old.executescript(catalog.SCHEMA.replace("    source_path TEXT,\n", ""))
+    old = sqlite3.connect(data / "catalog.sqlite")  # the whole-corpus-generation layout, before segments
+    old.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                      "CREATE TABLE documents (doc_id TEXT PRIMARY KEY);")
     old.close()
-    store = Store(data, HASH)
-    columns = {r[1] for r in store._conn().execute("PRAGMA table_info(documents)")}
-    assert "source_path" in columns
+    with pytest.raises(StoreError, match="older policyqa"):
+        Store(data, HASH)
+    store = Store(tmp_path / "new", HASH)
     store.write([_doc("x", "旧版本存下的文章。", "/in/a/x.txt")])
     store._conn().execute("UPDATE documents SET source_path = NULL")  # as an older version stored it
     assert store.write([_doc("x", "同一编号的新正文。", "/in/b/x.txt")]).updated == ["x"]
