@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from api import render, serve
-from api.config import embedder_from_env, resolve_data_dir
+from api.config import requested_embedder, resolve_data_dir
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -21,8 +21,7 @@ def _engine(args):
     from qa.engine import Engine
 
     data_dir, _origin = resolve_data_dir(args.data_dir)
-    spec = None if (data_dir / "config.json").is_file() else embedder_from_env()
-    return Engine(data_dir, spec)
+    return Engine(data_dir, requested_embedder(data_dir))
 
 
 def _filters(args):
@@ -137,6 +136,35 @@ def cmd_stats(args) -> int:
     return EXIT_OK
 
 
+def cmd_reembed(args) -> int:
+    from dataclasses import replace
+
+    from index.embedder import EmbedderSpec, parse_runtime
+    from index.reembed import reembed
+
+    data_dir, _origin = resolve_data_dir(args.data_dir)
+    if not (data_dir / "config.json").is_file():
+        print(f"policyqa reembed: {data_dir} is not a data directory (nothing ingested there)", file=sys.stderr)
+        return EXIT_FAIL
+    from index.store import Store
+
+    current = Store(data_dir).spec
+    runtime, precision = parse_runtime(args.runtime)
+    base = current if current.backend != "hash" else EmbedderSpec()
+    new = replace(base, runtime=runtime, precision=precision)
+    if new == current:
+        print(f"{data_dir} already holds {current.label} vectors; nothing to do")
+        return EXIT_OK
+    print(f"re-embedding {data_dir}: {current.label} -> {new.label}", file=sys.stderr)
+    report = reembed(data_dir, new, on_batch=None)
+    out = report.as_dict()
+    if args.json:
+        _print_json(out)
+    else:
+        print(f"re-embedded {out['documents']} documents ({out['chunks']} chunks) with {new.label}")
+    return EXIT_OK
+
+
 def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", help="only documents dated on/after this (YYYY, YYYY-MM or YYYY-MM-DD)")
     p.add_argument("--until", help="only documents dated on/before this")
@@ -182,6 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_)
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=func)
+
+    from index.embedder import runtime_choices
+
+    p = sub.add_parser("reembed", help="re-embed every chunk with another embedding runtime/precision")
+    p.add_argument("--runtime", required=True, choices=runtime_choices(),
+                   help="runtime-precision of the new vectors (default for new directories: onnx-int8)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_reembed)
 
     serve.register(sub)
     return parser

@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 
 from corpus.prepare import Document
 from index import catalog, generations
+from index.dir_swap import finish_swap
 from index.embedder import Embedder, EmbedderSpec, create_embedder
 from index.lexical_store import LexicalStore, create_lexical_store
 from index.pinyin_bridge import PinyinBridge, romanize_vocabulary
@@ -90,10 +91,12 @@ class Store:
 
     def __init__(self, data_dir: Path | str, embedder: EmbedderSpec | None = None) -> None:
         self.data_dir = Path(data_dir).expanduser()
+        finish_swap(self.data_dir)  # an interrupted `policyqa reembed` is completed or rolled back first
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config = self._load_config(embedder)
-        self.spec = EmbedderSpec(**self.config["embedder"])
+        self.spec = EmbedderSpec.from_dict(self.config["embedder"])
         self._embedder: Embedder | None = None
+        self._embedder_lock = threading.Lock()
         self._local = threading.local()
         self._gen: Generation | None = None
         self._gen_lock = threading.Lock()
@@ -122,16 +125,17 @@ class Store:
         if path.is_file():
             try:
                 config = json.loads(path.read_text(encoding="utf-8"))
-                EmbedderSpec(**config["embedder"])
-            except (ValueError, KeyError, TypeError) as e:
+                stored = EmbedderSpec.from_dict(config["embedder"])
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
                 raise StoreError(f"{path}: unreadable config ({e})") from e
-            if requested is not None and EmbedderSpec(**config["embedder"]) != requested:
-                raise StoreError(
-                    f"{self.data_dir} was built with embedder {config['embedder']}, not "
-                    f"{requested.as_dict()}; use another --data-dir or re-create this one"
-                )
+            if requested is not None and stored != requested:
+                raise StoreError(spec_mismatch(self.data_dir, stored, requested))
             return config
         spec = requested or EmbedderSpec()
+        try:
+            spec.validate()
+        except ValueError as e:
+            raise StoreError(f"{self.data_dir}: {e}") from e
         config = {"embedder": spec.as_dict(), "vector_store": "faiss", "lexical_store": "bm25s"}
         generations.atomic_write(path, json.dumps(config, indent=2))
         return config
@@ -147,9 +151,12 @@ class Store:
 
     @property
     def embedder(self) -> Embedder:
-        """The embedder, loaded on first use."""
+        """The embedder, loaded on first use: once per store, under a lock (a query arriving during the
+        server's background warm-up waits for that load instead of starting a second one)."""
         if self._embedder is None:
-            self._embedder = create_embedder(self.spec)
+            with self._embedder_lock:
+                if self._embedder is None:
+                    self._embedder = create_embedder(self.spec)
         return self._embedder
 
     # ----- connections ---------------------------------------------------------------------
@@ -399,6 +406,20 @@ class Store:
                 generations.write_current(self.data_dir, number)
             generations.prune(self.data_dir, keep={number, number - 1})
             return number
+
+
+def spec_mismatch(data_dir: Path, stored: EmbedderSpec, requested: EmbedderSpec) -> str:
+    """The message for opening a data directory with another embedder than its vectors came from."""
+    how = ""
+    if stored.backend == requested.backend == "sentence-transformers" and stored.model == requested.model:
+        how = (
+            f"; to convert it, run `policyqa --data-dir {data_dir} reembed --runtime "
+            f"{requested.runtime}-{requested.precision}`"
+        )
+    return (
+        f"{data_dir} was built with embedder {stored.label}, not the requested {requested.label}; "
+        f"one data directory never mixes vectors of two embedders{how}, or use another --data-dir"
+    )
 
 
 def _lock_timeout() -> float:
