@@ -30,13 +30,49 @@ def _filters(args):
     return Filters(since=args.since, until=args.until, source=args.source)
 
 
-def cmd_ingest(args) -> int:
-    from tqdm import tqdm
+class _IngestProgress:
+    """A chunks/s bar with time left on stderr; the total is estimated from the article count and the
+    chunks per article prepared so far (the reader runs ahead of the embedder)."""
 
+    def __init__(self, articles: int, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.articles, self.docs, self.chunks = articles, 0, 0
+        self.bar = tqdm(unit="chunk", desc="ingest", disable=not enabled, file=sys.stderr, dynamic_ncols=True,
+                        smoothing=0.1)
+
+    def prepared(self, chunks: int) -> None:
+        self.docs += 1
+        self.chunks += chunks
+        if self.articles and self.docs:
+            estimate = round(self.chunks / self.docs * max(self.articles, self.docs))
+            if estimate != self.bar.total:
+                self.bar.total = estimate
+
+    def embedded(self, n: int) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if self.docs == self.articles:
+            self.bar.total = self.chunks
+        self.bar.close()
+
+
+def cmd_ingest(args) -> int:
     engine = _engine(args)
-    bar = tqdm(unit="doc", desc="ingest", disable=args.json or not sys.stderr.isatty(), file=sys.stderr)
-    report = engine.ingest_paths([Path(p) for p in args.paths], on_batch=lambda docs, _chunks: bar.update(docs))
-    bar.close()
+    paths = [Path(p) for p in args.paths]
+    show = not args.json and sys.stderr.isatty()
+    articles = 0
+    if show:
+        from corpus.models import Article
+        from corpus.readers import read_paths
+
+        articles = sum(isinstance(item, Article) for item in read_paths(paths))
+    progress = _IngestProgress(articles, show)
+    try:
+        report = engine.ingest_paths(paths, on_chunks=progress.embedded, on_prepared=progress.prepared)
+    finally:
+        progress.close()
     for r in report.rejected:
         where = f"{r.path}:{r.line}" if r.line else r.path
         print(f"rejected {where}: {r.reason}", file=sys.stderr)

@@ -115,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="the first is the reference for cosine and ratios (default: every runtime)")
     ap.add_argument("--passages", type=int, default=96)
     ap.add_argument("--no-dureader", action="store_true")
+    ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--dureader-runtimes", nargs="+", choices=runtime_choices(), default=None,
+                    help="runtimes to evaluate on DuReader (default: those timed)")
     ap.add_argument("--limit", type=int, default=None, help="DuReader: only the first N queries")
     ap.add_argument("--work", type=Path, default=Path(".bench"))
     args = ap.parse_args(argv)
@@ -128,8 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     queries = [q["text"] for q in load_retrieval_set("dureader").queries[:32]]
     print(f"speed: {len(passages)} news chunks (mean {np.mean([len(p) for p in passages]):.0f} chars), "
           f"{len(queries)} DuReader queries", flush=True)
-    rows = speed(names, passages, queries)
-    quality = {} if args.no_dureader else dureader(names, args.work, args.limit)
+    rows = {} if args.no_speed else speed(names, passages, queries)
+    quality = {} if args.no_dureader else dureader(args.dureader_runtimes or names, args.work, args.limit)
+    if args.no_speed:
+        for name, q in quality.items():
+            print(f"| {name} | dense R@5 {q['dense']['R@5']:.4f} MRR@10 {q['dense']['MRR@10']:.4f} | hybrid R@5 "
+                  f"{q['hybrid']['R@5']:.4f} MRR@10 {q['hybrid']['MRR@10']:.4f} |")
+        return 0
     base = rows["torch-fp32"]["passages_per_s"]
     print("\n| runtime | passages/s | x torch fp32 | one query (ms) | load (s) | cosine to fp32 min / mean "
           "| DuReader dense R@5 | hybrid R@5 | hybrid MRR@10 |")

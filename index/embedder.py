@@ -201,6 +201,9 @@ class OnnxEmbedder:
         options.intra_op_num_threads = threads or embed_threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle pool threads sleep instead of spinning: on a shared 2-core machine spinning steals the
+        # cores that the other requests and processes need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             os.path.join(export_dir, "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
