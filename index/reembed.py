@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.models import Article
+from corpus.normalize import normalize
 from corpus.prepare import Document, prepare
 from index import dir_swap
 from index.embedder import EmbedderSpec
@@ -43,8 +44,8 @@ def stored_documents(store: Store) -> Iterator[Document]:
         row = store.get_document(meta["doc_id"])
         if row is None:  # deleted meanwhile: impossible under the write lock, harmless otherwise
             continue
-        offsets = store.offsets(row["doc_id"])
-        body_start = int(offsets[row["body_start"]]) if row["body_start"] < len(offsets) else 0
+        source_of = normalize(row["original"]).source  # normalized position -> original position
+        body_start = int(source_of[row["body_start"]]) if row["body_start"] < len(source_of) else 0
         article = Article(
             doc_id=row["doc_id"],
             text=row["original"],

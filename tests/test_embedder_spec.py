@@ -186,3 +186,24 @@ def test_unsealed_copy_from_a_crashed_reembed_is_replaced(tmp_path, monkeypatch)
     assert Store(data).spec.precision == "fp32" and Store(data).spec.runtime == "onnx"
     assert Store(data).stats()["documents"] == 4
     assert not copy.exists()
+
+
+def test_reembed_keeps_the_sample_article_whole(tmp_path):
+    from pathlib import Path
+
+    from index.ingest import ingest_paths
+
+    sample = Path(__file__).resolve().parents[1] / "corpus" / "samples" / "kunming"
+    data = tmp_path / "data"
+    store = Store(data, HASH)
+    ingest_paths(store, [sample])
+    before = {d["doc_id"]: store.get_document(d["doc_id"]) for d in store.list_documents()}
+    assert any(d["body_start"] > 0 for d in before.values())
+    report = reembed(data, EmbedderSpec("hash", "32"))
+    after = Store(data)
+    assert after.spec == EmbedderSpec("hash", "32") and report.documents == len(before)
+    for doc_id, d in before.items():
+        got = after.get_document(doc_id)
+        assert {k: got[k] for k in d if k not in ("added_at", "updated_at")} == {
+            k: v for k, v in d.items() if k not in ("added_at", "updated_at")}
+    assert after.stats()["chunks"] == store.stats()["chunks"]
