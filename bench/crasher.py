@@ -146,8 +146,9 @@ def write_corpus(
     """Write one version of the corpus under ``root/epoch-<e>/part-<i>/`` and describe its documents.
 
     Each part holds ``docs_per_part`` .txt articles (title, date and source lines, body) and one .jsonl
-    file with two records. File names and JSONL ids are the same in every epoch (so a later epoch
-    updates the documents of an earlier one); texts differ per epoch. ``name`` prefixes folder, file
+    file with two records. File names and JSONL ids are the same in every epoch (so a later epoch,
+    ingested with ``--replace`` since its files are other files, updates the documents of an earlier
+    one); texts differ per epoch. ``name`` prefixes folder, file
     names and ids, for corpora that must not share documents.
     """
     base = root / f"{name}epoch-{epoch}"
@@ -406,7 +407,8 @@ def catalog_generation(data_dir: Path) -> int:
 
 def run_ingest(data_dir: Path, parts: list[Path], env: dict[str, str], log: Path) -> subprocess.Popen:
     """Start ``python -m api.cli --data-dir D ingest PARTS... --json`` (stdout and stderr to ``log``)."""
-    cmd = [sys.executable, "-m", "api.cli", "--data-dir", str(data_dir), "ingest", *map(str, parts), "--json"]
+    cmd = [sys.executable, "-m", "api.cli", "--data-dir", str(data_dir), "ingest", "--replace", *map(str, parts),
+           "--json"]
     with open(log, "wb") as out:
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -473,7 +475,7 @@ def ingest_in_process(data_dir: Path, parts: list[Path], spec=None) -> dict:
 
     store = Store(data_dir, spec)
     try:
-        report = ingest_paths(store, parts)
+        report = ingest_paths(store, parts, replace=True)
         if report.rejected:
             _fail(f"corpus input rejected: {report.rejected[:3]}")
         return store.stats()
@@ -668,7 +670,7 @@ def _child(point: str, data_dir: str, paths: list[str]) -> int:
     _install_crash_point(point)
     from api.cli import main as cli_main
 
-    return cli_main(["--data-dir", data_dir, "ingest", *paths, "--json"])
+    return cli_main(["--data-dir", data_dir, "ingest", "--replace", *paths, "--json"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS documents (
     body_start INTEGER NOT NULL,
     raw TEXT,
     content_hash TEXT NOT NULL,
+    source_path TEXT,
     added_at TEXT NOT NULL DEFAULT (datetime('now')),
     updated_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
@@ -76,9 +77,22 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.executescript(SCHEMA)
+        _migrate(conn)
     conn.execute("PRAGMA foreign_keys=ON")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a catalog made by an older version up to SCHEMA: ``documents.source_path`` (NULL in the
+    rows stored before it existed: their source file is unknown)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+    if "source_path" not in columns:
+        try:
+            conn.execute("ALTER TABLE documents ADD COLUMN source_path TEXT")
+        except sqlite3.OperationalError as e:  # another process added it between the check and here
+            if "duplicate column" not in str(e):
+                raise
 
 
 def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:

@@ -17,20 +17,26 @@ from pathlib import Path
 
 from corpus.models import Article, Rejection
 from corpus.prepare import Document, EmptyDocumentError, prepare
-from index.store import Store, WriteResult
+from index.backend import WriteResult
+from index.store import Store
 
 BATCH_CHUNKS = 1024  # chunks embedded per commit: a crash loses at most one batch of work
 
 
 @dataclass
 class IngestReport:
-    """Counts of what an ingest did, and every rejected input with its reason."""
+    """Counts of what an ingest did, every rejected input with its reason, and the files skipped.
+
+    An article whose id is stored from another file (``result.conflicts``) is also in ``rejected``.
+    """
 
     result: WriteResult = field(default_factory=WriteResult)
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # unsupported files found in folders, not read
 
     def as_dict(self) -> dict:
+        """The JSON summary: counts, rejections (path, line, reason), conflicts and skipped files."""
         r = self.result
         return {
             "added": len(r.added),
@@ -38,6 +44,10 @@ class IngestReport:
             "unchanged": len(r.unchanged),
             "duplicates": len(r.duplicates),
             "rejected": [x.as_dict() for x in self.rejected],
+            "conflicts": [
+                {"doc_id": doc_id, "stored_path": stored, "path": new} for doc_id, stored, new in r.conflicts
+            ],
+            "skipped": list(self.skipped),
         }
 
 
@@ -144,6 +154,8 @@ def ingest_items(
     items: Iterable[Article | Rejection],
     batch_chunks: int | None = None,
     on_batch: Callable[[int, int], None] | None = None,
+    replace: bool = False,
+    report: IngestReport | None = None,
     on_chunks: Callable[[int], None] | None = None,
     on_prepared: Callable[[int], None] | None = None,
 ) -> IngestReport:
@@ -151,29 +163,41 @@ def ingest_items(
     commit, ``on_chunks(n)`` every few embedded chunks and ``on_prepared(chunks)`` each prepared document
     (from the reader thread, which runs up to two batches ahead).
 
-    ``batch_chunks`` defaults to ``$POLICYQA_BATCH_CHUNKS``, else BATCH_CHUNKS. Reading and preparing the
-    next batch, embedding this one and committing the previous one run at the same time.
+    ``batch_chunks`` defaults to ``$POLICYQA_BATCH_CHUNKS``, else BATCH_CHUNKS. An article whose id is
+    stored from another source file is rejected (the rest of its batch is stored) unless ``replace``.
+    Results are added to ``report`` when one is given. Reading and preparing the next batch, embedding
+    this one and committing the previous one run at the same time.
     """
     if batch_chunks is None:
         batch_chunks = int(os.environ.get("POLICYQA_BATCH_CHUNKS", BATCH_CHUNKS))
-    report = IngestReport()
+    report = report if report is not None else IngestReport()
     pending: Future | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="policyqa-ingest-commit") as committer:
         docs = prepare_all(items, report)
         if on_prepared is not None:
             docs = _tap(docs, on_prepared)
         for batch in _read_ahead(_batches(docs, batch_chunks)):
-            todo, planned = store.plan(batch)
-            if on_chunks is not None:  # unchanged and duplicate documents are done without embedding
+            # Planned again under the write lock; this first pass only spares embedding what is not written.
+            todo, planned = (batch, WriteResult()) if replace else store.plan(batch)
+            if on_chunks is not None:  # unchanged, duplicate and conflicting documents need no embedding
                 on_chunks(sum(len(d.chunks) for d in batch) - sum(len(d.chunks) for d in todo))
             embeddings = _embed(store, todo, on_chunks)
             if pending is not None:
                 pending.result()  # commits stay in order, one in flight
             report.result.merge(planned)
-            pending = committer.submit(_commit, store, batch, todo, embeddings, report, on_batch)
+            _reject_conflicts(planned, batch, report)
+            pending = committer.submit(_commit, store, batch, todo, embeddings, report, on_batch, replace)
         if pending is not None:
             pending.result()
     return report
+
+
+def _reject_conflicts(result: WriteResult, batch: list[Document], report: IngestReport) -> None:
+    by_id = {d.doc_id: d for d in batch}
+    for doc_id, stored, new in result.conflicts:
+        doc = by_id[doc_id]
+        reason = f"id {doc_id!r} already names the document read from {stored}; this is another file ({new}), so it was not stored"
+        report.rejected.append(Rejection(doc.path or new, reason, doc.line))
 
 
 def _commit(
@@ -183,15 +207,23 @@ def _commit(
     embeddings: list,
     report: IngestReport,
     on_batch: Callable[[int, int], None] | None,
+    replace: bool,
 ) -> None:
     if todo:
-        report.result.merge(store.write(todo, embeddings))
+        result = store.write(todo, embeddings, replace=replace)
+        report.result.merge(result)
+        _reject_conflicts(result, batch, report)
     if on_batch:
         on_batch(len(batch), sum(len(d.chunks) for d in batch))
 
 
-def ingest_paths(store: Store, paths: list[Path | str], **kwargs) -> IngestReport:
-    """Read files and folders, then ingest them (see :func:`ingest_items`)."""
+def ingest_paths(
+    store: Store, paths: list[Path | str], id_prefix: str = "", **kwargs
+) -> IngestReport:
+    """Read files and folders, then ingest them (see :func:`ingest_items`); ``id_prefix`` is put before
+    every document id, and unsupported files found in folders are listed in ``report.skipped``."""
     from corpus.readers import read_paths
 
-    return ingest_items(store, read_paths(paths), **kwargs)
+    report = kwargs.pop("report", None) or IngestReport()
+    items = read_paths(paths, id_prefix=id_prefix, skipped=report.skipped)
+    return ingest_items(store, items, report=report, **kwargs)

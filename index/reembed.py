@@ -1,4 +1,4 @@
-"""Re-embed every chunk of a data directory with another embedder spec (``policyqa reembed``).
+"""Re-embed every chunk of a data directory with another embedder spec (``policyqa reembed RUNTIME``).
 
 The stored documents are re-prepared from their stored original text into a new directory beside the
 old one, written through the ordinary write path with the new embedder, sealed, and swapped in (see
@@ -56,6 +56,7 @@ def stored_documents(store: Store) -> Iterator[Document]:
             body_start=body_start,
             raw=row["raw"],
             path=row["path"],
+            source_path=row.get("source_path"),
         )
         doc = prepare(article)
         if doc.text != row["normalized"] or doc.body_start != row["body_start"]:

@@ -14,7 +14,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 
 from corpus.prepare import Document
 from index import catalog, generations
+from index.backend import WriteResult
 from index.dir_swap import finish_swap
 from index.embedder import Embedder, EmbedderSpec, create_embedder
 from index.lexical_store import LexicalStore, create_lexical_store
@@ -40,21 +41,6 @@ class StoreError(Exception):
 
 class WriterBusyError(StoreError):
     """Another process held the write lock for longer than the bounded wait."""
-
-
-@dataclass
-class WriteResult:
-    """What one write did, per document id."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, id it duplicates)
-    deleted: list[str] = field(default_factory=list)
-
-    def merge(self, other: WriteResult) -> None:
-        for name in ("added", "updated", "unchanged", "duplicates", "deleted"):
-            getattr(self, name).extend(getattr(other, name))
 
 
 @dataclass
@@ -203,7 +189,7 @@ class Store:
     def get_document(self, doc_id: str) -> dict | None:
         """One document with its original and normalized text, or None."""
         row = self._conn().execute(
-            "SELECT doc_id, title, date, source, url, path, original, normalized, body_start, raw, "
+            "SELECT doc_id, title, date, source, url, path, source_path, original, normalized, body_start, raw, "
             "added_at, updated_at FROM documents WHERE doc_id = ?",
             (doc_id,),
         ).fetchone()
@@ -260,7 +246,8 @@ class Store:
 
     # ----- writes --------------------------------------------------------------------------
     def plan(self, docs: Iterable[Document]) -> tuple[list[Document], WriteResult]:
-        """Split documents into those that need writing and those unchanged or duplicates."""
+        """Split documents into those that need writing and those unchanged, duplicates or conflicts
+        (an id stored from another source file; see :func:`_plan`)."""
         return _plan(self._conn(), docs)
 
     def embed(self, docs: list[Document], show_progress: bool = False) -> list[np.ndarray]:
@@ -280,13 +267,15 @@ class Store:
         embeddings: list[np.ndarray] | None = None,
         delete: Iterable[str] = (),
         lock_timeout: float | None = None,
+        replace: bool = False,
     ) -> WriteResult:
         """Commit documents (and deletions) as one unit; returns what changed.
 
-        Embedding and tokenizing happen before the write lock is taken; the lock wait is bounded by
-        ``lock_timeout`` (default ``$POLICYQA_LOCK_TIMEOUT``, else 30 s).
+        A document whose id is stored from another source file is not written but listed in
+        ``conflicts``, unless ``replace``. Embedding and tokenizing happen before the write lock is
+        taken; the lock wait is bounded by ``lock_timeout`` (default ``$POLICYQA_LOCK_TIMEOUT``, else 30 s).
         """
-        todo, result = self.plan(docs)
+        todo, result = _plan(self._conn(), docs, replace=True) if replace else self.plan(docs)
         if embeddings is None:
             embeddings = self.embed(todo)
         else:
@@ -305,13 +294,19 @@ class Store:
             ) from None
         try:
             dim = int(embeddings[0].shape[1]) if embeddings else 0
-            self._commit(todo, rows, delete, result, dim)
+            self._commit(todo, rows, delete, result, dim, replace)
         finally:
             self.lock.release()
         return result
 
     def _commit(
-        self, docs: list[Document], rows: list[list[tuple]], delete: list[str], result: WriteResult, dim: int
+        self,
+        docs: list[Document],
+        rows: list[list[tuple]],
+        delete: list[str],
+        result: WriteResult,
+        dim: int,
+        replace: bool,
     ) -> None:
         with self._connection_for_write() as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -321,9 +316,10 @@ class Store:
                     if conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount:
                         result.deleted.append(doc_id)
                 # Re-checked under the lock: a writer that committed meanwhile may hold the same text.
-                todo, late = _plan(conn, docs)
+                todo, late = _plan(conn, docs, replace)
                 result.unchanged.extend(late.unchanged)
                 result.duplicates.extend(late.duplicates)
+                result.conflicts.extend(late.conflicts)
                 by_id = {d.doc_id: r for d, r in zip(docs, rows, strict=True)}
                 for doc in todo:
                     self._insert(conn, doc, by_id[doc.doc_id], result)
@@ -354,7 +350,7 @@ class Store:
         (result.updated if existed else result.added).append(doc.doc_id)
         conn.execute(
             "INSERT INTO documents(doc_id, title, date, source, url, path, original, normalized, offsets, "
-            "body_start, raw, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "body_start, raw, content_hash, source_path) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 doc.doc_id,
                 doc.title,
@@ -368,6 +364,7 @@ class Store:
                 doc.body_start,
                 doc.raw,
                 doc.content_hash,
+                doc.source_path,
             ),
         )
         conn.executemany(
@@ -413,7 +410,7 @@ def spec_mismatch(data_dir: Path, stored: EmbedderSpec, requested: EmbedderSpec)
     how = ""
     if stored.backend == requested.backend == "sentence-transformers" and stored.model == requested.model:
         how = (
-            f"; to convert it, run `policyqa --data-dir {data_dir} reembed --runtime "
+            f"; to convert it, run `policyqa --data-dir {data_dir} reembed "
             f"{requested.runtime}-{requested.precision}`"
         )
     return (
@@ -429,16 +426,31 @@ def _lock_timeout() -> float:
         return DEFAULT_LOCK_TIMEOUT
 
 
-def _plan(conn, docs: Iterable[Document]) -> tuple[list[Document], WriteResult]:
-    """Documents that need writing; the others recorded as unchanged or as duplicates of stored text."""
+def _plan(conn, docs: Iterable[Document], replace: bool = False) -> tuple[list[Document], WriteResult]:
+    """Documents that need writing; the others recorded as unchanged, duplicates of stored text, or
+    conflicts.
+
+    A conflict is a document whose id was derived from its file (not ``id_explicit``) while the stored
+    document of that id came from another file: both ``source_path`` are known and differ. Unless
+    ``replace``, it is not written, whatever its text. A stored document with no known source file
+    (stored before paths were kept, or sent with an explicit id over HTTP) never conflicts: it is
+    updated as before, and records the new file's path when its text or metadata change.
+    """
     result = WriteResult()
     todo: list[Document] = []
     seen_hashes: dict[str, str] = {}
     for doc in docs:
         row = conn.execute(
-            "SELECT content_hash, title, date, source, url FROM documents WHERE doc_id = ?", (doc.doc_id,)
+            "SELECT content_hash, title, date, source, url, source_path FROM documents WHERE doc_id = ?",
+            (doc.doc_id,),
         ).fetchone()
-        if row and tuple(row) == (doc.content_hash, doc.title, doc.date, doc.source, doc.url):
+        stored_path = row["source_path"] if row else None
+        moved = bool(stored_path and doc.source_path and stored_path != doc.source_path)
+        if moved and not doc.id_explicit and not replace:
+            result.conflicts.append((doc.doc_id, stored_path, doc.source_path))
+            continue
+        same = row and tuple(row)[:5] == (doc.content_hash, doc.title, doc.date, doc.source, doc.url)
+        if same and not (moved and replace):  # a replacement is written, so the new path is kept
             result.unchanged.append(doc.doc_id)
             continue
         other = conn.execute(

@@ -6,29 +6,53 @@ from pathlib import Path
 
 from index.embedder import EmbedderSpec
 from index.ingest import IngestReport, ingest_items, ingest_paths
-from index.store import Store
+from index.store import CONFIG, Store
 from qa.answer import Answer, Answerer
 from qa.llm import GenerationStream, Generator, generator_for
 from qa.search import Filters, Hit, Searcher
 
 
 class NoDocumentsError(Exception):
-    """Search or ask on an empty data directory."""
+    """Search or ask on an empty data directory; ``data_dir`` says which."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(f"no documents in {data_dir} yet; add some with: policyqa ingest PATH")
+        self.data_dir = data_dir
+
+
+class NoDataDirError(NoDocumentsError):
+    """A read on a path that holds no policyqa data directory (nothing was created there)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir)
+        self.args = (f"no policyqa data in {data_dir} (nothing was created); add some with: policyqa ingest PATH",)
+
+
+def data_dir_exists(data_dir: Path | str) -> bool:
+    """Whether ``data_dir`` holds a policyqa data directory (opening one that does not creates it).
+
+    A re-embed that a crash interrupted between its two renames is finished first."""
+    from index.dir_swap import finish_swap
+
+    finish_swap(Path(data_dir).expanduser())
+    return (Path(data_dir).expanduser() / CONFIG).is_file()
 
 
 class Engine:
     """policyqa over one data directory."""
 
-    def __init__(self, data_dir: Path | str, embedder: EmbedderSpec | None = None) -> None:
+    def __init__(self, data_dir: Path | str, embedder: EmbedderSpec | None = None, create: bool = True) -> None:
+        """Open the data directory; with ``create=False`` raise NoDataDirError, creating nothing, where
+        there is none (for reads)."""
+        if not create and not data_dir_exists(data_dir):
+            raise NoDataDirError(Path(data_dir).expanduser())
         self.store = Store(data_dir, embedder)
         self.searcher = Searcher(self.store)
         self.answerer = Answerer(self.searcher)
 
     def _require_documents(self) -> None:
         if self.store.stats()["chunks"] == 0:
-            raise NoDocumentsError(
-                f"no documents in {self.store.data_dir} yet; add some with: policyqa ingest PATH"
-            )
+            raise NoDocumentsError(self.store.data_dir)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         """Top passages for a query."""

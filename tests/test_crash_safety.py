@@ -69,7 +69,7 @@ def complete(data: Path, corpus: crasher.Corpus) -> None:
     """The next ingest (in this process, to save the start-up of another one) completes the work."""
     engine = Engine(data)
     try:
-        report = engine.ingest_paths(corpus.parts)
+        report = engine.ingest_paths(corpus.parts, replace=True)  # a new version, in other files
     finally:
         engine.close()
     assert not report.rejected
