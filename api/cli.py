@@ -17,7 +17,7 @@ import textwrap
 from pathlib import Path
 
 from api import render, serve
-from api.config import embedder_from_env, resolve_data_dir
+from api.config import requested_embedder, resolve_data_dir
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 DOCS_PAGE = 50  # documents listed by `policyqa docs` unless --limit says otherwise
@@ -86,11 +86,10 @@ def command_prefix(args) -> str:
 
 def _engine(args, create: bool = False):
     """The engine over the chosen data directory; reads (``create=False``) never create one."""
-    from qa.engine import Engine, data_dir_exists
+    from qa.engine import Engine
 
     data_dir, _origin = resolve_data_dir(args.data_dir)
-    spec = None if data_dir_exists(data_dir) else embedder_from_env()
-    return Engine(data_dir, spec, create=create)
+    return Engine(data_dir, requested_embedder(data_dir), create=create)
 
 
 def _filters(args):
@@ -99,23 +98,60 @@ def _filters(args):
     return Filters(since=args.since, until=args.until, source=args.source)
 
 
+class _IngestProgress:
+    """A chunks/s bar with time left on stderr; the total is estimated from the article count and the
+    chunks per article prepared so far (the reader runs ahead of the embedder)."""
+
+    def __init__(self, articles: int, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.articles, self.docs, self.chunks = articles, 0, 0
+        self.bar = tqdm(unit="chunk", desc="ingest", disable=not enabled, file=sys.stderr, dynamic_ncols=True,
+                        smoothing=0.1)
+
+    def prepared(self, chunks: int) -> None:
+        self.docs += 1
+        self.chunks += chunks
+        if self.articles and self.docs:
+            estimate = round(self.chunks / self.docs * max(self.articles, self.docs))
+            if estimate != self.bar.total:
+                self.bar.total = estimate
+
+    def embedded(self, n: int) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if self.docs == self.articles:
+            self.bar.total = self.chunks
+        self.bar.close()
+
+
 def _names(paths: list[str], most: int = 10) -> str:
     shown = ", ".join(paths[:most])
     return shown + (f", and {len(paths) - most} more (all listed with --json)" if len(paths) > most else "")
 
 
 def cmd_ingest(args) -> int:
-    from tqdm import tqdm
-
     engine = _engine(args, create=True)
-    bar = tqdm(unit="doc", desc="ingest", disable=args.json or not sys.stderr.isatty(), file=sys.stderr)
-    report = engine.ingest_paths(
-        [Path(p) for p in args.paths],
-        on_batch=lambda docs, _chunks: bar.update(docs),
-        replace=args.replace,
-        id_prefix=args.id_prefix,
-    )
-    bar.close()
+    paths = [Path(p) for p in args.paths]
+    show = not args.json and sys.stderr.isatty()
+    articles = 0
+    if show:
+        from corpus.models import Article
+        from corpus.readers import read_paths
+
+        articles = sum(isinstance(item, Article) for item in read_paths(paths))
+    progress = _IngestProgress(articles, show)
+    try:
+        report = engine.ingest_paths(
+            paths,
+            on_chunks=progress.embedded,
+            on_prepared=progress.prepared,
+            replace=args.replace,
+            id_prefix=args.id_prefix,
+        )
+    finally:
+        progress.close()
     for r in report.rejected:
         where = f"{r.path}:{r.line}" if r.line else r.path
         print(f"rejected {where}: {r.reason}", file=sys.stderr)
@@ -237,6 +273,36 @@ def cmd_stats(args) -> int:
     return EXIT_OK
 
 
+def cmd_reembed(args) -> int:
+    from dataclasses import replace
+
+    from index.embedder import EmbedderSpec, parse_runtime
+    from index.reembed import reembed
+    from qa.engine import data_dir_exists
+
+    data_dir, _origin = resolve_data_dir(args.data_dir)
+    if not data_dir_exists(data_dir):
+        print(f"policyqa reembed: {data_dir} is not a data directory (nothing ingested there)", file=sys.stderr)
+        return EXIT_FAIL
+    from index.store import Store
+
+    current = Store(data_dir).spec
+    runtime, precision = parse_runtime(args.runtime)
+    base = current if current.backend != "hash" else EmbedderSpec()
+    new = replace(base, runtime=runtime, precision=precision)
+    if new == current:
+        print(f"{data_dir} already holds {current.label} vectors; nothing to do")
+        return EXIT_OK
+    print(f"re-embedding {data_dir}: {current.label} -> {new.label}", file=sys.stderr)
+    report = reembed(data_dir, new)
+    out = report.as_dict()
+    if args.json:
+        _print_json(out)
+    else:
+        print(f"re-embedded {out['documents']} documents ({out['chunks']} chunks) with {new.label}")
+    return EXIT_OK
+
+
 def _positive_int(value: str) -> int:
     try:
         n = int(value)
@@ -346,6 +412,15 @@ def add_stats(sub) -> None:
     p.set_defaults(func=cmd_stats)
 
 
+def add_reembed(sub) -> None:
+    from index.embedder import runtime_choices
+
+    p = sub.add_parser("reembed", help="re-embed every chunk with another embedding runtime",
+                       epilog="runtimes: " + ", ".join(runtime_choices()) + "\n\nexample:\n  policyqa reembed onnx-int8")
+    p.add_argument("runtime", metavar="RUNTIME", help="runtime-precision of the new vectors (see below)")
+    p.set_defaults(func=cmd_reembed)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; each subcommand is added by its own ``add_*`` function."""
     parser = argparse.ArgumentParser(
@@ -357,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_global_options(after_command=False)],
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
-    for add in (add_ingest, add_search, add_ask, add_show, add_docs, add_delete, add_stats):
+    for add in (add_ingest, add_search, add_ask, add_show, add_docs, add_delete, add_stats, add_reembed):
         add(sub)
     serve.register(sub)
     return parser

@@ -7,6 +7,7 @@ from pathlib import Path
 
 ENV_DATA = "POLICYQA_DATA"
 ENV_EMBEDDER = "POLICYQA_EMBEDDER"
+ENV_RUNTIME = "POLICYQA_EMBED_RUNTIME"
 
 
 def resolve_data_dir(option: str | None) -> tuple[Path, str]:
@@ -26,15 +27,34 @@ def _absolute(path: str) -> Path:
 
 
 def embedder_from_env():
-    """An embedder spec from ``POLICYQA_EMBEDDER`` ("hash", "hash:256", or a model directory), else None.
+    """An embedder spec from ``POLICYQA_EMBEDDER`` ("hash", "hash:256", or a model directory) and
+    ``POLICYQA_EMBED_RUNTIME`` ("onnx-int8", "onnx-fp32", "torch-fp32", "torch-bf16"), else None.
 
-    Only used when a data directory is created; an existing one keeps the embedder it was built with.
+    A model directory other than the default runs on torch fp32 unless the runtime says otherwise.
     """
-    from index.embedder import EmbedderSpec
+    from index.embedder import DEFAULT_PRECISION, DEFAULT_RUNTIME, EmbedderSpec, parse_runtime
 
     value = os.environ.get(ENV_EMBEDDER, "").strip()
-    if not value:
+    runtime_value = os.environ.get(ENV_RUNTIME, "").strip()
+    if not value and not runtime_value:
         return None
     if value == "hash" or value.startswith("hash:"):
         return EmbedderSpec("hash", value.partition(":")[2] or "256")
-    return EmbedderSpec("sentence-transformers", value)
+    model = value or EmbedderSpec().model
+    if runtime_value:
+        runtime, precision = parse_runtime(runtime_value)
+    elif model == EmbedderSpec().model:
+        runtime, precision = DEFAULT_RUNTIME, DEFAULT_PRECISION
+    else:
+        runtime, precision = "torch", "fp32"
+    return EmbedderSpec("sentence-transformers", model, runtime, precision)
+
+
+def requested_embedder(data_dir: Path):
+    """The spec to open ``data_dir`` with: the environment's for a new directory; for an existing one
+    only an explicit ``POLICYQA_EMBED_RUNTIME`` (checked against what the directory holds), else None."""
+    if not (data_dir / "config.json").is_file():
+        return embedder_from_env()
+    if os.environ.get(ENV_RUNTIME, "").strip():
+        return embedder_from_env()
+    return None

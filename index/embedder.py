@@ -1,14 +1,21 @@
 """Text embedders: a small interface and a factory per backend.
 
-``sentence-transformers`` is the default backend (multilingual-e5-small, built offline on first use);
+``sentence-transformers`` is the default backend (multilingual-e5-small, built offline on first use),
+run by one of two runtimes at one precision: ``onnx`` (ONNX Runtime, ``int8`` or ``fp32``; the default,
+``int8``, chosen by ``bench/embedders.py``) or ``torch`` (sentence-transformers, ``fp32`` or ``bf16``).
 ``hash`` is a deterministic character n-gram embedder with no model at all, for tests and for machines
-where loading a model is not wanted. Both return L2-normalized float32 rows.
+where loading a model is not wanted. All return L2-normalized float32 rows.
+
+Threads: each embedder runs one inference at a time (a lock around the model call) on
+``embed_threads()`` threads (the cores this process may use, or ``$POLICYQA_EMBED_THREADS``), so
+concurrent server requests queue for the model instead of oversubscribing the cores.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,15 +33,100 @@ class Embedder(Protocol):
     def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray: ...
 
 
+RUNTIMES = {"onnx": ("int8", "fp32"), "torch": ("fp32", "bf16")}
+DEFAULT_RUNTIME, DEFAULT_PRECISION = "onnx", "int8"
+ENV_THREADS = "POLICYQA_EMBED_THREADS"
+
+
 @dataclass(frozen=True)
 class EmbedderSpec:
-    """Which embedder a data directory uses: a backend and a model (name or directory)."""
+    """Which embedder a data directory's vectors came from: backend, model (name or directory), and
+    for model backends the runtime and precision. Two specs are equal only if their vectors are the
+    same numerics, so one data directory never mixes vectors of two.
+
+    The ``hash`` backend has no runtime; its runtime and precision read as "none" and "fp32".
+    """
 
     backend: str = "sentence-transformers"
     model: str = "multilingual-e5-small"
+    runtime: str = DEFAULT_RUNTIME
+    precision: str = DEFAULT_PRECISION
+
+    def __post_init__(self) -> None:
+        if self.backend == "hash":
+            object.__setattr__(self, "runtime", "none")
+            object.__setattr__(self, "precision", "fp32")
 
     def as_dict(self) -> dict[str, str]:
-        return {"backend": self.backend, "model": self.model}
+        """The spec as config.json stores it (hash: backend and model only, as before runtimes existed)."""
+        if self.backend == "hash":
+            return {"backend": self.backend, "model": self.model}
+        return {"backend": self.backend, "model": self.model, "runtime": self.runtime, "precision": self.precision}
+
+    @property
+    def label(self) -> str:
+        """Short human form: ``multilingual-e5-small (onnx int8)``."""
+        if self.backend == "hash":
+            return f"hash:{self.model}"
+        return f"{self.model} ({self.runtime} {self.precision})"
+
+    @classmethod
+    def from_dict(cls, d: dict) -> EmbedderSpec:
+        """A spec from a data directory's config; one written before runtimes were recorded reads as
+        what the code of that time built: torch, in bf16 where this CPU has native bf16 (and
+        ``POLICYQA_BF16`` is not 0), else fp32."""
+        known = {k: str(d[k]) for k in ("backend", "model", "runtime", "precision") if k in d}
+        unknown = set(d) - {"backend", "model", "runtime", "precision"}
+        if unknown:
+            raise TypeError(f"unknown embedder fields {sorted(unknown)}")
+        if "runtime" not in known and known.get("backend", "sentence-transformers") != "hash":
+            known["runtime"] = "torch"
+            known.setdefault("precision", legacy_torch_precision())
+        return cls(**known)
+
+    def validate(self) -> None:
+        """Raise ValueError for a runtime or precision this backend does not have."""
+        if self.backend == "hash":
+            return
+        if self.runtime not in RUNTIMES:
+            raise ValueError(f"unknown embedder runtime {self.runtime!r}; known: {sorted(RUNTIMES)}")
+        if self.precision not in RUNTIMES[self.runtime]:
+            raise ValueError(
+                f"runtime {self.runtime!r} has no precision {self.precision!r}; "
+                f"it has {list(RUNTIMES[self.runtime])}"
+            )
+
+
+def parse_runtime(value: str) -> tuple[str, str]:
+    """``"onnx-int8"`` / ``"torch-fp32"`` / ``"onnx"`` -> (runtime, precision); ValueError when unknown."""
+    runtime, _, precision = value.strip().lower().partition("-")
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {value!r}; use one of {runtime_choices()}")
+    precision = precision or RUNTIMES[runtime][0]
+    if precision not in RUNTIMES[runtime]:
+        raise ValueError(f"unknown runtime {value!r}; use one of {runtime_choices()}")
+    return runtime, precision
+
+
+def runtime_choices() -> list[str]:
+    """Every ``runtime-precision`` name."""
+    return [f"{r}-{p}" for r, ps in RUNTIMES.items() for p in ps]
+
+
+def legacy_torch_precision() -> str:
+    """The precision the torch embedder of earlier versions chose on this machine."""
+    return "bf16" if cpu_supports_bf16() and os.environ.get("POLICYQA_BF16", "1") != "0" else "fp32"
+
+
+def embed_threads() -> int:
+    """Threads one model inference uses: ``$POLICYQA_EMBED_THREADS``, else the cores this process may use."""
+    value = os.environ.get(ENV_THREADS, "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def cpu_supports_bf16() -> bool:
@@ -50,13 +142,15 @@ def cpu_supports_bf16() -> bool:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model with e5-style prompts ("query: " / "passage: ")."""
 
-    def __init__(self, model_dir: str, name: str, batch_size: int = 32) -> None:
+    def __init__(self, model_dir: str, name: str, batch_size: int = 32, precision: str = "fp32") -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
+        torch.set_num_threads(embed_threads())
         self.model = SentenceTransformer(model_dir, device="cpu", local_files_only=True)
-        if cpu_supports_bf16() and os.environ.get("POLICYQA_BF16", "1") != "0":
+        if precision == "bf16":
             self.model = self.model.to(torch.bfloat16)
+        self._lock = threading.Lock()
         self.model.max_seq_length = min(self.model.max_seq_length or 512, 512)
         self.name = name
         self.dim = int(self.model.get_embedding_dimension())
@@ -66,7 +160,12 @@ class SentenceTransformerEmbedder:
         self._passage_prompt = next((p for p in ("passage", "document") if p in prompts), None)
 
     def _encode(self, texts: list[str], prompt_name: str | None, show_progress: bool) -> np.ndarray:
-        vecs = self.model.encode(
+        with self._lock:
+            vecs = self._model_encode(texts, prompt_name, show_progress)
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def _model_encode(self, texts: list[str], prompt_name: str | None, show_progress: bool) -> np.ndarray:
+        return self.model.encode(
             texts,
             prompt_name=prompt_name,
             batch_size=self.batch_size,
@@ -74,7 +173,6 @@ class SentenceTransformerEmbedder:
             convert_to_numpy=True,
             show_progress_bar=show_progress,
         )
-        return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed search queries."""
@@ -83,6 +181,67 @@ class SentenceTransformerEmbedder:
     def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         """Embed passages to be searched."""
         return self._encode(texts, self._passage_prompt, show_progress)
+
+
+class OnnxEmbedder:
+    """The ONNX export of the model (pooling and normalization in the graph) on ONNX Runtime.
+
+    Tokenizes with ``tokenizers`` directly and sorts each call's texts by length so batches pad little;
+    imports neither torch nor transformers.
+    """
+
+    QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
+    MAX_TOKENS = 512
+
+    def __init__(self, export_dir: str, name: str, batch_size: int = 32, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or embed_threads()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle pool threads sleep instead of spinning: on a shared 2-core machine spinning steals the
+        # cores that the other requests and processes need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(
+            os.path.join(export_dir, "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = Tokenizer.from_file(os.path.join(export_dir, "tokenizer.json"))
+        self.tokenizer.enable_truncation(self.MAX_TOKENS)
+        self.tokenizer.no_padding()
+        self.name = name
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self.dim = int(self.session.get_outputs()[0].shape[-1])
+
+    def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self.tokenizer.encode_batch([prefix + t for t in texts])
+        lengths = np.array([len(e.ids) for e in encodings])
+        order = np.argsort(-lengths, kind="stable")
+        for start in range(0, len(texts), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = int(lengths[rows].max())
+            ids = np.zeros((len(rows), width), dtype=np.int64)  # pad id 1 is masked out anyway
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                n = lengths[i]
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = 1
+            with self._lock:
+                out[rows] = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return out
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed search queries."""
+        return self._encode(texts, self.QUERY_PREFIX)
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        """Embed passages to be searched."""
+        return self._encode(texts, self.PASSAGE_PREFIX)
 
 
 class HashingEmbedder:
@@ -112,17 +271,39 @@ class HashingEmbedder:
         return self.encode_queries(texts)
 
 
-def _sentence_transformers(spec: EmbedderSpec) -> Embedder:
-    from index.model_build import DEFAULT_MODEL_NAME, ensure_default_model
+def embedder_name(spec: EmbedderSpec) -> str:
+    """The embedder's name: the model for torch fp32 (as before runtimes existed), else model/runtime-precision.
 
+    Embedding caches key on it, so vectors of two numerics never share a cache entry."""
+    if spec.runtime == "torch" and spec.precision == "fp32":
+        return spec.model
+    return f"{spec.model}/{spec.runtime}-{spec.precision}"
+
+
+def _sentence_transformers(spec: EmbedderSpec) -> Embedder:
+    from index.model_build import DEFAULT_MODEL_NAME
+
+    spec.validate()
+    name = embedder_name(spec)
+    if spec.runtime == "onnx":
+        if spec.model != DEFAULT_MODEL_NAME:
+            raise ValueError(
+                f"the onnx runtime is built for {DEFAULT_MODEL_NAME!r} only, not {spec.model!r}; "
+                "use runtime torch for another model directory"
+            )
+        from index.model_export import ensure_onnx_model
+
+        return OnnxEmbedder(str(ensure_onnx_model(spec.precision)), name)
     if spec.model == DEFAULT_MODEL_NAME:
-        return SentenceTransformerEmbedder(str(ensure_default_model()), spec.model)
+        from index.model_build import ensure_default_model
+
+        return SentenceTransformerEmbedder(str(ensure_default_model()), name, precision=spec.precision)
     if not os.path.isdir(spec.model):
         raise ValueError(
             f"embedder model {spec.model!r} is neither {DEFAULT_MODEL_NAME!r} nor a "
             "sentence-transformers model directory (models are never downloaded)"
         )
-    return SentenceTransformerEmbedder(spec.model, spec.model)
+    return SentenceTransformerEmbedder(spec.model, name, precision=spec.precision)
 
 
 def _hashing(spec: EmbedderSpec) -> Embedder:

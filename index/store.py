@@ -32,6 +32,7 @@ from filelock import FileLock, Timeout
 from corpus.prepare import Document
 from index import catalog, segments
 from index.backend import NO_FILTER, ChunkRow, Filter, StoreError, TermStats, WriterBusyError, WriteResult
+from index.dir_swap import finish_swap
 from index.embedder import Embedder, EmbedderSpec, create_embedder
 from index.generations import atomic_write, remove_temp_files
 from index.pinyin_bridge import PinyinBridge, romanize
@@ -68,10 +69,11 @@ class Store:
         merge_factor: int | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).expanduser()
+        finish_swap(self.data_dir)  # an interrupted `policyqa reembed` is completed or rolled back first
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.location = str(self.data_dir)
         self.config = self._load_config(embedder)
-        self.spec = EmbedderSpec(**self.config["embedder"])
+        self.spec = EmbedderSpec.from_dict(self.config["embedder"])
         self.ann_min = ann_min
         self.merge_factor = merge_factor or _env_int("POLICYQA_MERGE_FACTOR", MERGE_FACTOR)
         self._embedder: Embedder | None = None
@@ -117,16 +119,17 @@ class Store:
         if path.is_file():
             try:
                 config = json.loads(path.read_text(encoding="utf-8"))
-                EmbedderSpec(**config["embedder"])
-            except (ValueError, KeyError, TypeError) as e:
+                stored = EmbedderSpec.from_dict(config["embedder"])
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
                 raise StoreError(f"{path}: unreadable config ({e})") from e
-            if requested is not None and EmbedderSpec(**config["embedder"]) != requested:
-                raise StoreError(
-                    f"{self.data_dir} was built with embedder {config['embedder']}, not "
-                    f"{requested.as_dict()}; use another --data-dir or re-create this one"
-                )
+            if requested is not None and stored != requested:
+                raise StoreError(spec_mismatch(self.data_dir, stored, requested))
             return config
         spec = requested or EmbedderSpec()
+        try:
+            spec.validate()
+        except ValueError as e:
+            raise StoreError(f"{self.data_dir}: {e}") from e
         config = {"embedder": spec.as_dict(), "layout": "segments", "vector_store": "faiss", "lexical": "bm25"}
         atomic_write(path, json.dumps(config, indent=2))
         return config
@@ -142,7 +145,8 @@ class Store:
 
     @property
     def embedder(self) -> Embedder:
-        """The embedder, loaded on first use, once per store even when threads race for it."""
+        """The embedder, loaded on first use: once per store, under a lock (a query arriving during the
+        server's background warm-up waits for that load instead of starting a second one)."""
         if self._embedder is None:
             with self._embedder_lock:
                 if self._embedder is None:
@@ -630,6 +634,20 @@ def _env_int(name: str, default: int) -> int:
         return max(2, int(os.environ.get(name, default)))
     except ValueError:
         return default
+
+
+def spec_mismatch(data_dir: Path, stored: EmbedderSpec, requested: EmbedderSpec) -> str:
+    """The message for opening a data directory with another embedder than its vectors came from."""
+    how = ""
+    if stored.backend == requested.backend == "sentence-transformers" and stored.model == requested.model:
+        how = (
+            f"; to convert it, run `policyqa --data-dir {data_dir} reembed "
+            f"{requested.runtime}-{requested.precision}`"
+        )
+    return (
+        f"{data_dir} was built with embedder {stored.label}, not the requested {requested.label}; "
+        f"one data directory never mixes vectors of two embedders{how}, or use another --data-dir"
+    )
 
 
 def _lock_timeout() -> float:

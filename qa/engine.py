@@ -30,7 +30,12 @@ class NoDataDirError(NoDocumentsError):
 
 
 def data_dir_exists(data_dir: Path | str) -> bool:
-    """Whether ``data_dir`` holds a policyqa data directory (opening one that does not creates it)."""
+    """Whether ``data_dir`` holds a policyqa data directory (opening one that does not creates it).
+
+    A re-embed that a crash interrupted between its two renames is finished first."""
+    from index.dir_swap import finish_swap
+
+    finish_swap(Path(data_dir).expanduser())
     return store_exists(StoreConfig(kind="local", data_dir=Path(data_dir).expanduser()))
 
 

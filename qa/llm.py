@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from qa.answer import Answer, Citation
 from qa.question_type import has_han
+
+if TYPE_CHECKING:  # httpx is imported when an LLM is called, not at start-up (CLI cold start)
+    import httpx
 
 ENV_BASE_URL = "POLICYQA_LLM_BASE_URL"
 ENV_MODEL = "POLICYQA_LLM_MODEL"
@@ -135,11 +136,15 @@ class LLMClient:
         return body, headers
 
     def _client(self) -> httpx.Client:
+        import httpx
+
         c = self.config
         return httpx.Client(timeout=httpx.Timeout(c.read_timeout, connect=c.connect_timeout))
 
     def complete(self, messages: list[dict]) -> str:
         """The reply's text (non-streaming)."""
+        import httpx
+
         body, headers = self._request(messages, stream=False)
         deadline = time.monotonic() + self.config.total_timeout
         try:
@@ -154,6 +159,8 @@ class LLMClient:
 
     def stream(self, messages: list[dict]) -> Iterator[str]:
         """The reply's text deltas, from server-sent ``data:`` lines ending with ``[DONE]``."""
+        import httpx
+
         body, headers = self._request(messages, stream=True)
         deadline = time.monotonic() + self.config.total_timeout
         left = self.config.max_answer_chars
@@ -238,6 +245,8 @@ def _check_deadline(deadline: float, total: float) -> None:
 
 
 def _describe(e: Exception, config: LLMConfig) -> str:
+    import httpx
+
     if isinstance(e, httpx.TimeoutException):
         what = "connecting" if isinstance(e, httpx.ConnectTimeout) else "waiting for the reply"
         limit = config.connect_timeout if isinstance(e, httpx.ConnectTimeout) else config.read_timeout

@@ -31,11 +31,10 @@ DOCS_ASSETS = "/docs-assets"  # where the bundled Swagger UI and ReDoc files are
 
 def open_engine(data_dir: Path | str) -> Engine:
     """An Engine over ``data_dir``; a new directory gets the embedder named by POLICYQA_EMBEDDER (if any)."""
-    from api.config import embedder_from_env
+    from api.config import requested_embedder
 
     path = Path(data_dir).expanduser()
-    spec = None if (path / "config.json").is_file() else embedder_from_env()
-    return Engine(path, spec)
+    return Engine(path, requested_embedder(path))
 
 
 def _warm(engine: Engine) -> None:
