@@ -1,0 +1,122 @@
+"""Every passage that can satisfy a corpus-wide question, within a fixed budget: the one place where the
+corpus-wide answer reads the store.
+
+Recall first: the chunks that hold the rarest index token of each place/subject term (a chunk holding the
+term holds all its tokens, so none is lost), ranked by BM25 over the terms and the action words so the
+budget keeps the likeliest ones, then chunks whose dense similarity to the question clears ``DENSE_FLOOR``.
+``scanned`` is how many passages were read, ``truncated`` whether the budget left candidates unread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index import catalog
+from index.tokenizer import tokenize
+from qa.search import Filters, Searcher, plan_query
+
+DEFAULT_BUDGET = 2000  # passages read per corpus-wide answer
+DENSE_FLOOR = 0.86  # cosine; chosen on bench/aggregate_sets/dev (see NOTES-corpus-wide.md)
+
+
+@dataclass
+class Passage:
+    """One passage read, with its document's citation fields."""
+
+    key: int
+    chunk_id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    title: str
+    date: str | None
+    source: str | None
+    url: str | None
+    score: float
+
+
+@dataclass
+class Gathered:
+    """The passages read for a question, and what reading them was."""
+
+    passages: list[Passage]
+    anchors: tuple[str, ...]  # the place/subject terms searched, in Chinese
+    scanned: int
+    truncated: bool
+    candidates: int  # passages that could have been read (lexical holders plus dense above the floor)
+    offsets: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def gather(
+    searcher: Searcher,
+    anchors: tuple[str, ...],
+    foreign: tuple[str, ...],
+    actions: tuple[str, ...],
+    question: str,
+    filters: Filters | None,
+    budget: int = DEFAULT_BUDGET,
+    dense_floor: float | None = DENSE_FLOOR,
+) -> Gathered:
+    """Read the passages for a corpus-wide question from one snapshot of ``searcher``'s store.
+
+    ``foreign`` words (English questions) are mapped to Chinese through the snapshot's pinyin bridge and
+    join ``anchors``."""
+    store = searcher.store
+    with store.read() as (conn, gen):
+        since, until = (filters or Filters()).bounds()
+        allowed = catalog.filtered_chunk_ids(conn, since, until, filters.source if filters else None)
+        vocab = gen.lexical.vocabulary()
+        anchors = tuple(anchors) + _bridged(foreign, gen.bridge)
+        anchors = tuple(dict.fromkeys(a for a in anchors if a))
+        n_all = len(gen.lexical.ids)
+        holders: dict[int, float] = {}
+        for anchor in anchors:
+            toks = [t for t in tokenize(anchor) if len(t) >= 2 or not t.isascii()] or [anchor.lower()]
+            rare = min(toks, key=lambda t: vocab.get(t, 0))
+            if vocab.get(rare, 0) == 0:
+                continue
+            _s, ids = gen.lexical.search([rare], n_all, allowed)
+            for i in ids.tolist():
+                holders[i] = 0.0
+        ranking_tokens = [t for a in anchors for t in tokenize(a)] + [t for a in actions for t in tokenize(a)]
+        if holders:
+            scores, ids = gen.lexical.search(ranking_tokens, n_all, allowed)
+            for s, i in zip(scores.tolist(), ids.tolist(), strict=True):
+                if i in holders:
+                    holders[i] = s
+        ranked = sorted(holders, key=lambda i: -holders[i])
+        dense: list[tuple[int, float]] = []
+        if dense_floor is not None and len(gen.vectors) and anchors:
+            text = plan_query(question, gen.bridge).dense_text
+            qvec = store.embedder.encode_queries([text])[0]
+            dscores, dids = gen.vectors.search(qvec, budget, allowed)
+            dense = [(int(i), float(s)) for s, i in zip(dscores, dids, strict=True) if s >= dense_floor]
+        keys = list(ranked)
+        seen = set(keys)
+        extra = [(i, s) for i, s in dense if i not in seen]
+        candidates = len(keys) + len(extra)
+        keys = (keys + [i for i, _ in extra])[:budget]
+        rows = catalog.chunk_rows(conn, keys)
+        dense_score = dict(dense)
+        passages = [
+            Passage(k, r.chunk_id, r.doc_id, r.start, r.end, r.text, r.title, r.date, r.source, r.url,
+                    holders.get(k, dense_score.get(k, 0.0)))
+            for k in keys
+            if (r := rows.get(k)) is not None
+        ]
+        offsets = catalog.document_offsets(conn, [p.doc_id for p in passages])
+    return Gathered(passages, anchors, len(passages), candidates > budget, candidates, offsets)
+
+
+def _bridged(words: tuple[str, ...], bridge) -> tuple[str, ...]:
+    """Chinese corpus words for romanized names (mohan -> 磨憨), through the snapshot's pinyin bridge."""
+    if not words or bridge is None:
+        return ()
+    out: list[str] = []
+    found = bridge.expand(" ".join(words))
+    for targets in found.values():
+        out.extend(targets[:2])
+    return tuple(out)
