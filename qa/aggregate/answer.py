@@ -9,7 +9,7 @@ from corpus.sentences import split_sentences
 from qa.aggregate.attribute import attribute
 from qa.aggregate.canonical import Canonicalizer, load_aliases
 from qa.aggregate.detect import AggregateQuestion
-from qa.aggregate.gather import DEFAULT_BUDGET, Gathered, gather
+from qa.aggregate.gather import DEFAULT_BUDGET, DENSE_FLOOR, Gathered, gather
 from qa.aggregate.items import AggregateItem, build_items
 from qa.aggregate.status import PLANNED, WITHDRAWN
 from qa.answer import Answer, Answerer, Citation
@@ -32,13 +32,19 @@ def merged_filters(filters: Filters | None, spec: AggregateQuestion) -> Filters 
 
 
 def answer_corpus_wide(
-    answerer: Answerer, spec: AggregateQuestion, k: int, filters: Filters | None, budget: int = DEFAULT_BUDGET
+    answerer: Answerer,
+    spec: AggregateQuestion,
+    k: int,
+    filters: Filters | None,
+    budget: int = DEFAULT_BUDGET,
+    dense_floor: float | None = DENSE_FLOOR,
 ) -> Answer:
     """Answer a corpus-wide question; falls back to the top-k answer (dates as filters) when no clause
     attributes anything to the place."""
     searcher = answerer.searcher
     narrowed = merged_filters(filters, spec)
-    got = gather(searcher, spec.anchors, spec.foreign, spec.actions, spec.stripped_question, narrowed, budget)
+    got = gather(searcher, spec.anchors, spec.foreign, spec.actions, spec.stripped_question, narrowed, budget,
+                 dense_floor)
     canon = Canonicalizer(load_aliases(getattr(searcher.store, "data_dir", None)))
     found = []
     if got.anchors:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from corpus.sentences import split_sentences
 from qa.aggregate.detect import ZH_ACTION_RE
-from qa.aggregate.status import clause_status
+from qa.aggregate.status import WITHDRAWN, clause_status
 from qa.extract.categories import category_compat, category_of_items
 from qa.extract.clauses import clause_spans, protected_spans
 from qa.extract.enumerations import Enumeration, find_enumerations, find_name_pairs, find_named_entities
@@ -158,20 +158,44 @@ def _bare_names(sent: str, cs: int, ce: int, a: int, b: int, category: str, plac
             subj_end = s + tok_a
             break
     subj = sent[s:subj_end].strip()
-    if subj and not any(p0 < subj_end and s < p1 for p0, p1, _ in places) and _is_bare_name(subj, category):
+    if subj and not _overlaps_place(s, s + len(subj), places, sent) and _is_bare_name(subj, category):
         out.append((s, s + len(subj)))
     k = b
     while k < ce and sent[k] in "了到在于入进至驻":
         k += 1
     obj_end = k
     for tok_a, _tok_b, word, pos in pos_tokens(sent[k:ce]):
-        if pos[0] in "pdcuv" and tok_a > 0 or word in ("等", "的"):
+        if (pos[0] in "pduv" and tok_a > 0) or word in ("等", "的"):
             break
         obj_end = k + _tok_b
-    obj = sent[k:obj_end]
-    if obj and not any(p0 < obj_end and k < p1 for p0, p1, _ in places) and _is_bare_name(obj, category):
-        out.append((k, obj_end))
+    for a2, b2 in _split_and(sent, k, obj_end):
+        obj = sent[a2:b2]
+        if obj and not _overlaps_place(a2, b2, places, sent) and _is_bare_name(obj, category):
+            out.append((a2, b2))
+    m = re.search(r"迎来了?([^，。；、]{2,20}?)的(?:入驻|落户|落地|签约|投产|开业)", sent[cs:ce])
+    if m and _is_bare_name(m.group(1), category):  # 磨憨则迎来了雪峰医药的入驻
+        out.append((cs + m.start(1), cs + m.end(1)))
     return out
+
+
+def _split_and(sent: str, a: int, b: int) -> list[tuple[int, int]]:
+    """A phrase cut at 和/及/与 (年产10万吨冷链仓储项目和跨境电商产业园项目)."""
+    out, at = [], a
+    for m in re.finditer(r"以及|和|及|与", sent[a:b]):
+        out.append((at, a + m.start()))
+        at = a + m.end()
+    out.append((at, b))
+    return [(x, y) for x, y in out if y - x >= 2]
+
+
+def _overlaps_place(a: int, b: int, places, sent: str) -> bool:
+    """Whether [a, b) overlaps a place, other than the question's place opening a longer name (磨憨…项目)."""
+    for p0, p1, is_anchor in places:
+        if p0 < b and a < p1:
+            if is_anchor and p0 == a and p1 < b:
+                continue
+            return True
+    return False
 
 
 # Verbs whose object is where (落户景洪), whose object is what (引进了宏达钢构: the subject is where), and
@@ -180,6 +204,15 @@ _WHERE_OBJECT = re.compile(r"落地|落户|落子|入驻|进驻|入园|迁入|�
 _WHERE_SUBJECT = re.compile(r"引进|引入|招引|吸引|承接|签约|签下|签署|签订")
 _STOP_SLOT = re.compile(r"[，,。；;：:、（(“”]|等|的|后|以来|并|及|和|与|见效|生根|开花|投产|开工|建设|发展")
 _ADVERBS = re.compile(r"(?:已经|已|正式|成功|顺利|先后|相继|陆续|率先|均|都|也|还|将|拟|则|又|再|共|累计|首次|一举)+$")
+
+
+_PROPER = ("ns", "nr", "nz", "nt", "j", "x", "eng", "nrt", "nrfg")
+
+
+def _place_like(phrase: str, toks) -> bool:
+    """Whether a slot names a place: led by a proper noun (景洪, 勐腊县), or ending in a place suffix
+    (寻甸特色产业园区); 商户, 市场 are not places."""
+    return toks[0][3] in _PROPER or len(toks[0][2]) == 1 or bool(_PLACE_SUFFIX.search(phrase))
 
 
 def _nounish(phrase: str) -> bool:
@@ -199,7 +232,7 @@ def locative_slots(sent: str, cs: int, ce: int, items: list[tuple[int, int]]) ->
         stop = _STOP_SLOT.search(sent, k, ce)
         end = stop.start() if stop else ce
         toks = pos_tokens(sent[k:end]) if end - k >= 2 else ()
-        if toks and toks[0][3][0] not in "vdpucmrq":
+        if toks and toks[0][3][0] not in "vdpucmrq" and _place_like(sent[k:end], toks):
             out.append((k, end))
     for m in re.finditer(r"(?<![存现实])[在于](?!此|内|这|该)", sent[cs:ce]):
         k = cs + m.end()
@@ -241,6 +274,16 @@ def _locate(places, cs: int, ce: int, sent_places_prev: list[tuple[int, int, boo
 
 
 _NAME_CHARS = re.compile(r"[\u3400-\u9fffA-Za-z0-9·&（）()\-]{2,40}")
+
+
+def _withdrawn_later(sent: str, clauses, ci: int, names: list[Enumeration]) -> bool:
+    """Whether a later clause of the sentence, naming nothing of its own, says the action failed or ended."""
+    for cs, ce in clauses[ci + 1 :]:
+        if any(cs <= s < ce for en in names for s, _e in en.items):
+            return False
+        if clause_status(sent[cs:ce], 0) == WITHDRAWN:
+            return True
+    return False
 
 
 def _opens_with_names(sent: str) -> bool:
@@ -304,6 +347,8 @@ def attribute(text: str, offset: int, anchors: tuple[str, ...], category: str) -
             if not spans:
                 continue
             status = clause_status(sent[cs:ce], acts[0].start() - cs)
+            if status != WITHDRAWN and _withdrawn_later(sent, clauses, ci, names):
+                status = WITHDRAWN  # 翠柏包装原计划落户磨憨，但因资金问题尚未落地
             for a, b in spans:
                 name = sent[a:b].strip("“”\"'《》")
                 if not _NAME_CHARS.fullmatch(name) or any(anchor == name for anchor in anchors):

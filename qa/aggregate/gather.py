@@ -1,8 +1,8 @@
 """Every passage that can satisfy a corpus-wide question, within a fixed budget: the one place where the
 corpus-wide answer reads the store.
 
-Recall first: the chunks that hold the rarest index token of each place/subject term (a chunk holding the
-term holds all its tokens, so none is lost), ranked by BM25 over the terms and the action words so the
+Recall first: the chunks that hold the rarest character bigram of each place/subject term (a chunk holding the
+term holds all its bigrams as index tokens, so none is lost), ranked by BM25 over the terms and the action words so the
 budget keeps the likeliest ones, then chunks whose dense similarity to the question clears ``DENSE_FLOOR``.
 ``scanned`` is how many passages were read, ``truncated`` whether the budget left candidates unread.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index import catalog
-from index.tokenizer import tokenize
+from index.tokenizer import bigrams, tokenize
 from qa.search import Filters, Searcher, plan_query
 
 DEFAULT_BUDGET = 2000  # passages read per corpus-wide answer
@@ -74,7 +74,8 @@ def gather(
         n_all = len(gen.lexical.ids)
         holders: dict[int, float] = {}
         for anchor in anchors:
-            toks = [t for t in tokenize(anchor) if len(t) >= 2 or not t.isascii()] or [anchor.lower()]
+            # every chunk holding the anchor holds each of its Han bigrams (the index adds them all)
+            toks = bigrams(anchor) or [t for t in tokenize(anchor) if t.isascii()] or [anchor.lower()]
             rare = min(toks, key=lambda t: vocab.get(t, 0))
             if vocab.get(rare, 0) == 0:
                 continue

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from qa.aggregate.attribute import RawMention
 from qa.aggregate.canonical import Canonicalizer
-from qa.aggregate.status import COUNTED, stronger
+from qa.aggregate.status import COUNTED, PLANNED, WITHDRAWN, stronger
 
 
 @dataclass
@@ -55,6 +55,20 @@ def _date_key(date: str | None) -> str:
     return date or "9999-99-99"
 
 
+def _status(ms: list[Mention]) -> str:
+    """Withdrawn when the latest mention says so; else the furthest any mention got (planned < signed <
+    landed < operating): a firm that planned, then landed, has landed; one that produces and expands operates."""
+    latest = _date_key(ms[-1].date)
+    last = [m.status for m in ms if _date_key(m.date) == latest]
+    if WITHDRAWN in last:
+        return WITHDRAWN
+    status = PLANNED
+    for m in ms:
+        if m.status != WITHDRAWN:
+            status = stronger(status, m.status)
+    return status
+
+
 def build_items(found: list[tuple[RawMention, object]], canon: Canonicalizer) -> list[AggregateItem]:
     """Items from (mention, passage) pairs: duplicates from overlapping chunks dropped, names merged,
     status from the latest mention (the stronger one on the same date), sorted by first date."""
@@ -74,11 +88,7 @@ def build_items(found: list[tuple[RawMention, object]], canon: Canonicalizer) ->
     items = []
     for ms in groups.values():
         ms.sort(key=lambda m: (_date_key(m.date), m.doc_id, m.start))
-        latest = _date_key(ms[-1].date)
-        status = ms[-1].status
-        for m in ms:
-            if _date_key(m.date) == latest:
-                status = stronger(status, m.status)
+        status = _status(ms)
         surfaces = [m.surface for m in ms]
         shown = canon.shown_name(surfaces)
         text = max(set(surfaces), key=lambda n: (surfaces.count(n), len(n)))
