@@ -142,7 +142,7 @@ def _partners(sent: str, cs: int, ce: int, category: str) -> list[tuple[int, int
 
 
 _SUBJECT_STOP = frozenset(
-    "已 已经 将 于 在 正式 先后 相继 陆续 成功 率先 拟 计划 准备 有望 预计 意向 即将 打算 尚未 未 未能 没有 则 也 还 均 都 又 再 共 首次 顺利".split()
+    "原 原本 原先 曾 曾经 已 已经 将 于 在 正式 先后 相继 陆续 成功 率先 拟 计划 准备 有望 预计 意向 即将 打算 尚未 未 未能 没有 则 也 还 均 都 又 再 共 首次 顺利".split()
 )
 
 
