@@ -100,7 +100,12 @@ def cmd_ask(args) -> int:
     if (answer.get("generated") or {}).get("error"):
         print(f"warning: no generated answer ({answer['generated']['error']}); the extractive one follows",
               file=sys.stderr)
-    _print_json(answer) if args.json else print(render.render_answer(answer))
+    if args.json:
+        _print_json(answer)
+    elif args.format == "csv":
+        sys.stdout.write(render.items_csv(answer))
+    else:
+        print(render.render_corpus_wide(answer) if answer.get("aggregate") else render.render_answer(answer))
     return EXIT_OK
 
 
@@ -169,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", action=argparse.BooleanOptionalAction, default=None,
                    help="rewrite the answer with the LLM at $POLICYQA_LLM_BASE_URL (default: when one is configured)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--format", choices=["text", "csv"], default="text",
+                   help="csv: the answer's items, one row per mention (corpus-wide answers list every source)")
     _add_filters(p)
     p.set_defaults(func=cmd_ask)
 

@@ -123,7 +123,7 @@ def _plain_citations(hits, offsets, cited: list[Citation], anchors, start_n: int
 
 def item_dict(it: AggregateItem) -> dict:
     """An item as the answer returns it: today's fields (text, citation, start, end) and the corpus-wide ones."""
-    first = it.mentions[0]
+    first = next(m for m in it.mentions if m.surface == it.text)
     return {
         "text": it.text,
         "citation": first.citation,

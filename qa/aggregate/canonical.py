@@ -101,13 +101,9 @@ class Canonicalizer:
         return name_key(shown) if shown else key
 
     def shown_name(self, names: list[str]) -> str:
-        """The name to show for an item: its alias group's first name, else its most frequent form (longest
-        on ties)."""
+        """The name to show for an item: its alias group's first name, else the first name given."""
         for n in names:
             shown = self.alias_of.get(name_key(n))
             if shown:
                 return shown
-        counts: dict[str, int] = {}
-        for n in names:
-            counts[n] = counts.get(n, 0) + 1
-        return max(counts, key=lambda n: (counts[n], len(n)))
+        return names[0]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from qa.aggregate.attribute import RawMention
 from qa.aggregate.canonical import Canonicalizer
 from qa.aggregate.status import COUNTED, PLANNED, WITHDRAWN, stronger
+from qa.extract.names import FIRM_SUFFIX_RE
 
 
 @dataclass
@@ -29,7 +30,7 @@ class AggregateItem:
     """An item with all its mentions, sorted by date."""
 
     name: str  # shown name (the alias file's, else the most frequent form)
-    text: str  # the surface form at ``mentions[0]``
+    text: str  # the surface form shown (the full legal name when one is used, else the most frequent)
     status: str
     mentions: list[Mention] = field(default_factory=list)
 
@@ -90,11 +91,9 @@ def build_items(found: list[tuple[RawMention, object]], canon: Canonicalizer) ->
         ms.sort(key=lambda m: (_date_key(m.date), m.doc_id, m.start))
         status = _status(ms)
         surfaces = [m.surface for m in ms]
-        shown = canon.shown_name(surfaces)
-        text = max(set(surfaces), key=lambda n: (surfaces.count(n), len(n)))
-        first = next(m for m in ms if m.surface == text)
-        ms.remove(first)
-        ms.insert(0, first)
+        legal = [n for n in surfaces if FIRM_SUFFIX_RE.search(n)]
+        text = max(legal, key=len) if legal else max(set(surfaces), key=lambda n: (surfaces.count(n), len(n)))
+        shown = canon.shown_name([text, *surfaces]) if canon.alias_of else text
         items.append(AggregateItem(shown, text, status, ms))
     items.sort(key=lambda it: (_date_key(it.first_date), min((_date_key(m.date), m.doc_id, m.start) for m in it.mentions)))
     return items

@@ -71,9 +71,20 @@ def source_line(c: dict) -> str:
     return f"[{c['n']}] " + " — ".join(parts)
 
 
+def items_text(answer: dict) -> str:
+    """A corpus-wide answer's items, one line each with status, first date and citation markers."""
+    lines = []
+    for it in answer.get("items", []):
+        marks = "".join(f"[{n}]" for n in dict.fromkeys(m["citation"] for m in it.get("mentions") or []))
+        lines.append(f"- {it.get('name') or it['text']} ({it.get('status')}, {it.get('first_date') or 'undated'}) {marks}")
+    return "\n".join(lines)
+
+
 def reply_text(answer: dict) -> str:
     """The answer with its [n] markers, then the numbered sources (the nearest passages when not found)."""
     text = answer["answer"]
+    if answer.get("aggregate") and answer.get("items"):
+        text += "\n\nItems:\n" + items_text(answer)
     if answer.get("citations"):
         heading = "Sources:" if answer.get("found", True) else "Nearest passages (not an answer):"
         text += f"\n\n{heading}\n" + "\n".join(source_line(c) for c in answer["citations"])
@@ -136,6 +147,7 @@ def chat_completions(engine: EngineDep, body: ChatRequest):
         "model": MODEL_ID,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "sources": answer["citations"],
+        "items": answer["items"],
     }
 
 
