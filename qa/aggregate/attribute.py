@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from corpus.sentences import split_sentences
 from qa.aggregate.detect import ZH_ACTION_RE
@@ -63,6 +64,22 @@ _GENERIC_HEAD = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
+def dict_pos_tokens(text: str) -> tuple[tuple[int, int, str, str], ...]:
+    """(start, end, word, pos) from jieba's dictionary alone (no guessing at unknown words: several times
+    faster, and the places it tags are the ones its dictionary knows)."""
+    import jieba.posseg
+
+    out, at = [], 0
+    for pair in jieba.posseg.cut(text, HMM=False):
+        k = text.find(pair.word, at)
+        if k < 0:
+            continue
+        out.append((k, k + len(pair.word), pair.word, pair.flag))
+        at = k + len(pair.word)
+    return tuple(out)
+
+
 def _places(sent: str, anchors: tuple[str, ...], items: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
     """(start, end, is_the_question's_place) of the places a sentence names, in order. The question's place
     counts wherever it stands (磨憨中铁广场 is in 磨憨); another place counts outside names (浙江油气 is a firm)."""
@@ -70,7 +87,7 @@ def _places(sent: str, anchors: tuple[str, ...], items: list[tuple[int, int]]) -
     for anchor in anchors:
         found.extend((m.start(), m.end(), True) for m in re.finditer(re.escape(anchor), sent))
     anchor_spans = [(a, b) for a, b, _ in found]
-    toks = pos_tokens(sent)
+    toks = dict_pos_tokens(sent)
     for i, (a, b, word, pos) in enumerate(toks):
         if len(word) < 2 or word in _GENERIC_PLACES:
             continue
@@ -91,11 +108,13 @@ def _places(sent: str, anchors: tuple[str, ...], items: list[tuple[int, int]]) -
 
 def _names(sent: str, category: str) -> list[Enumeration]:
     """The sentence's lists and names of the asked category (or of unknown category that look like names)."""
-    enums = find_enumerations(sent)
+    enums = find_enumerations(sent) if re.search(r"[、等“「『‘\"和及与同暨]", sent) else []
     taken = [span for en in enums for span in en.items]
-    enums += find_name_pairs(sent, taken)
-    taken = [span for en in enums for span in en.items]
-    enums += find_named_entities(sent, taken)
+    if re.search("和|及", sent):  # the finders tag every clause; only run them where they can find something
+        enums += find_name_pairs(sent, taken)
+        taken = [span for en in enums for span in en.items]
+    if NAME_SUFFIX_RE.search(sent):
+        enums += find_named_entities(sent, taken)
     out = []
     for en in enums:
         cat = en.category or category_of_items([sent[s:e] for s, e in en.items])
@@ -296,47 +315,70 @@ def _opens_with_names(sent: str) -> bool:
     return bool(find_enumerations(first) or find_named_entities(first, []))
 
 
+class _Context:
+    """The places of an earlier sentence of the paragraph, tagged only when a later clause needs them."""
+
+    def __init__(self, sent: str, anchors: tuple[str, ...], before: _Context | None, places=None) -> None:
+        self.sent, self.anchors, self.before, self._places = sent, anchors, before, places
+        self.has_anchor = any(a in sent for a in anchors) or (before is not None and before.has_anchor)
+
+    def places(self) -> list[tuple[int, int, bool]]:
+        """This sentence's places, else (when it names none) those of the sentence before it."""
+        if self._places is None:
+            self._places = _places(self.sent, self.anchors, [])
+        if self._places or self.before is None:
+            return self._places
+        return self.before.places()
+
+
 def attribute(text: str, offset: int, anchors: tuple[str, ...], category: str) -> list[RawMention]:
     """Names that ``text`` (a passage starting at document offset ``offset``) says took the action about one
     of ``anchors``, with their status and the sentence saying it."""
     out: list[RawMention] = []
-    prev_places: list[tuple[int, int, bool]] = []
+    prev: _Context | None = None
     prev_end = 0
     for ss, se in split_sentences(text):
         sent = text[ss:se]
         if "\n" in text[prev_end:ss]:
-            prev_places = []  # a new paragraph: the previous sentence's place does not carry over
-        if text[ss - 1 : ss] in "；;" and _opens_with_names(sent):
-            prev_places = []  # "…；磨憨中铁广场、数字经济产业园等重点项目加快推进，…": a new part, a new topic
+            prev = None  # a new paragraph: the previous sentence's place does not carry over
+        after_semicolon = text[ss - 1 : ss] in "；;"
         prev_end = se
         has_action = ZH_ACTION_RE.search(sent) is not None
         has_anchor = any(a in sent for a in anchors)
-        if not has_action or not (has_anchor or any(p[2] for p in prev_places)):
+        if not has_action or not (has_anchor or (prev is not None and prev.has_anchor)):
             if has_anchor or has_action:
-                prev_places = _places(sent, anchors, [])
-            elif prev_places:
-                prev_places = _places(sent, anchors, []) or prev_places
+                prev = _Context(sent, anchors, None)
+            elif prev is not None:
+                prev = _Context(sent, anchors, prev)
             continue
+        if after_semicolon and prev is not None and _opens_with_names(sent):
+            prev = None  # "…；磨憨中铁广场、数字经济产业园等重点项目加快推进，…": a new part, a new topic
         names = _names(sent, category)
         item_spans = [span for en in names for span in en.items]
-        places = _places(sent, anchors, item_spans)
+        places: list[tuple[int, int, bool]] | None = None
         mask, _quotes = protected_spans(sent)
         clauses = clause_spans(sent, mask)
         for ci, (cs, ce) in enumerate(clauses):
             acts = [m for m in ZH_ACTION_RE.finditer(sent, cs, ce) if not mask[m.start()]]
             if not acts:
                 continue
-            slots = locative_slots(sent, cs, ce, item_spans)
-            if not _locate(places, cs, ce, prev_places, slots):
-                places.extend((a, b, False) for a, b in slots)
-                places.sort()
-                continue
+            slots: list[tuple[int, int]] = []
+            if not any(a in sent[cs:ce] for a in anchors):  # the question's place in the clause decides at once
+                if places is None:
+                    places = _places(sent, anchors, item_spans)
+                slots = locative_slots(sent, cs, ce, item_spans)
+                if not _locate(places, cs, ce, prev.places() if prev is not None else [], slots):
+                    places.extend((a, b, False) for a, b in slots)
+                    places.sort()
+                    continue
             spans = [span for en in names for span in en.items if cs <= span[0] < ce]
             if not spans:
                 spans = _partners(sent, cs, ce, category)
             if not spans:
-                spans = _bare_names(sent, cs, ce, acts[0].start(), acts[-1].end(), category, places + [
-                    (a, b, False) for a, b in slots])
+                if places is None:
+                    places = _places(sent, anchors, item_spans)
+                spans = _bare_names(sent, cs, ce, acts[0].start(), acts[-1].end(), category,
+                                    places + [(a, b, False) for a, b in slots])
             if not spans and ci > 0:  # 浙江油气、经纬先达等一批企业，先后落地磨憨
                 ps, pe = clauses[ci - 1]
                 if not ZH_ACTION_RE.search(sent, ps, pe):
@@ -356,5 +398,5 @@ def attribute(text: str, offset: int, anchors: tuple[str, ...], category: str) -
                 k = sent.find(name, a)
                 out.append(RawMention(name, offset + ss + k, offset + ss + k + len(name), status,
                                       (offset + ss, offset + se)))
-        prev_places = places
+        prev = _Context(sent, anchors, None, places)
     return out
