@@ -240,6 +240,12 @@ def _nounish(phrase: str) -> bool:
     return bool(toks) and toks[0][3][0] not in "pdcuvrmq" and not any(t[3][0] in "pd" for t in toks)
 
 
+def _short_name(phrase: str) -> bool:
+    """A short phrase of Han characters that opens with no function word (在磨憨投产: 磨 is tagged a verb)."""
+    toks = pos_tokens(phrase)
+    return len(phrase) <= 6 and bool(toks) and toks[0][3][0] not in "pdcurmq" and not any(t[3][0] in "pdu" for t in toks)
+
+
 def locative_slots(sent: str, cs: int, ce: int, items: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Spans of a clause that say where its action happens: the object of 落户/入驻…, the phrase after 在/于
     before the action, and the subject of 引进/签约… (when it is not a listed name)."""
@@ -259,7 +265,7 @@ def locative_slots(sent: str, cs: int, ce: int, items: list[tuple[int, int]]) ->
         if act is None:
             continue
         phrase = _ADVERBS.sub("", sent[k : act.start()])
-        if 2 <= len(phrase) <= 16 and _nounish(phrase) and not re.search(r"[，,、]|\d+年|月|日|期间|之际|背景|支持|推动|基础", phrase):
+        if 2 <= len(phrase) <= 16 and (_nounish(phrase) or _short_name(phrase)) and not re.search(r"[，,、]|\d+年|月|日|期间|之际|背景|支持|推动|基础", phrase):
             out.append((k, k + len(phrase)))
     for m in _WHERE_SUBJECT.finditer(sent, cs, ce):
         head = sent[cs : m.start()]
@@ -315,6 +321,10 @@ def _opens_with_names(sent: str) -> bool:
     return bool(find_enumerations(first) or find_named_entities(first, []))
 
 
+# Words that point back to a place named before (白塔云仓有限公司入驻该园).
+_ANAPHOR = re.compile(r"该(?:园区?|区|市|县|镇|州|城|基地|口岸|合作区|开发区)|园内|区内|当地|此地|这里")
+
+
 class _Context:
     """The places of an earlier sentence of the paragraph, tagged only when a later clause needs them."""
 
@@ -336,11 +346,14 @@ def attribute(text: str, offset: int, anchors: tuple[str, ...], category: str) -
     of ``anchors``, with their status and the sentence saying it."""
     out: list[RawMention] = []
     prev: _Context | None = None
+    last_paragraph: _Context | None = None
     prev_end = 0
     for ss, se in split_sentences(text):
         sent = text[ss:se]
         if "\n" in text[prev_end:ss]:
-            prev = None  # a new paragraph: the previous sentence's place does not carry over
+            last_paragraph, prev = prev, None  # a new paragraph: the previous place carries over only to 该园…
+        if prev is None and last_paragraph is not None and _ANAPHOR.search(sent):
+            prev = last_paragraph
         after_semicolon = text[ss - 1 : ss] in "；;"
         prev_end = se
         has_action = ZH_ACTION_RE.search(sent) is not None
