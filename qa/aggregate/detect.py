@@ -51,8 +51,7 @@ _ZH_FILLER = re.compile(
 )
 _EN_FILLER = frozenset(
     """
-    which what who whose companies company firms firm enterprises enterprise businesses business projects project
-    parks park zones zone have has had been did do does landed land lands landing settled settle set up moved
+    which what who whose companies company firms firm enterprises enterprise businesses business have has had been did do does landed land lands landing settled settle set up moved
     into in at to on of the a an and or so far ever yet already since after before during between from until
     signed sign signing introduced attracted opened registered located relocated based invested started began
     construction production operation operations there their list name all were was are is new so far
@@ -144,7 +143,8 @@ def detect(question: str) -> AggregateQuestion | None:
         actions = tuple(m.group(0) for m in _EN_ACTION_RE.finditer(q))
         if not actions:
             return None
-        rest = _EN_ACTION_RE.sub(" ", re.sub(r"\b(?:19|20)\d{2}\b", " ", q))
+        rest = re.sub(_EN_CATEGORY[category], " ", q, count=1)  # the asked category; later ones are places
+        rest = _EN_ACTION_RE.sub(" ", re.sub(r"\b(?:19|20)\d{2}\b", " ", rest))
         words = [w for w in re.findall(r"[a-z][a-z\-]+", rest) if w not in _EN_FILLER and w not in EN_STOP]
         if not words:
             return None

@@ -15,6 +15,7 @@ import numpy as np
 
 from index import catalog
 from index.tokenizer import bigrams, tokenize
+from qa.extract.cedict import translate
 from qa.search import Filters, Searcher, plan_query
 
 DEFAULT_BUDGET = 2000  # passages read per corpus-wide answer
@@ -69,7 +70,7 @@ def gather(
         since, until = (filters or Filters()).bounds()
         allowed = catalog.filtered_chunk_ids(conn, since, until, filters.source if filters else None)
         vocab = gen.lexical.vocabulary()
-        anchors = tuple(anchors) + _bridged(foreign, gen.bridge)
+        anchors = tuple(anchors) + english_terms(foreign, gen.bridge, vocab)
         anchors = tuple(dict.fromkeys(a for a in anchors if a))
         n_all = len(gen.lexical.ids)
         holders: dict[int, float] = {}
@@ -112,12 +113,37 @@ def gather(
     return Gathered(passages, anchors, len(passages), candidates > budget, candidates, offsets)
 
 
-def _bridged(words: tuple[str, ...], bridge) -> tuple[str, ...]:
-    """Chinese corpus words for romanized names (mohan -> 磨憨), through the snapshot's pinyin bridge."""
-    if not words or bridge is None:
+def english_terms(words: tuple[str, ...], bridge, vocab: dict[str, int]) -> tuple[str, ...]:
+    """Chinese corpus words for an English question's place/subject words: romanized names through the
+    snapshot's pinyin bridge (mohan -> 磨憨), the other words through CC-CEDICT (two-word phrases first),
+    keeping the first translation the corpus holds."""
+    if not words:
         return ()
     out: list[str] = []
-    found = bridge.expand(" ".join(words))
+    found = bridge.expand(" ".join(words)) if bridge is not None else {}
+    covered = {w.lower() for key in found for w in key.split()}
     for targets in found.values():
         out.extend(targets[:2])
+    rest = [w for w in words if w.lower() not in covered]
+    i = 0
+    while i < len(rest):
+        for n in (2, 1):
+            phrase = " ".join(rest[i : i + n])
+            if n == 2 and i + 1 >= len(rest):
+                continue
+            held = [c for c in translate(phrase) if _held(c, vocab)]
+            if held:
+                out.append(held[0])
+                i += n
+                break
+        else:
+            i += 1
     return tuple(out)
+
+
+def _held(word: str, vocab: dict[str, int]) -> bool:
+    """Whether some chunk may hold ``word``: it is an index token, or each of its bigrams is."""
+    if vocab.get(word, 0):
+        return True
+    grams = bigrams(word)
+    return bool(grams) and all(vocab.get(g, 0) for g in grams)
