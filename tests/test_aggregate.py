@@ -150,3 +150,11 @@ def test_english_question_reaches_the_place_through_pinyin(engine):
     answer = engine.ask("Which companies have landed in Mohan?", generate=False)
     assert answer.aggregate["place"] == ["磨憨"]
     assert "蓝湾物流" in {it["name"] for it in answer.items}
+
+
+def test_subjects_objects_and_listed_names():
+    assert _names("远航科技与磨憨签订投资协议。") == {"远航科技": "signed"}
+    assert _names("磨憨新增落地企业15家，包括长江电子、黄河食品等。") == {"长江电子": "landed", "黄河食品": "landed"}
+    assert _names("据了解，长江电子已正式落户磨憨，黄河食品也已签约。") == {"长江电子": "landed", "黄河食品": "signed"}
+    assert _names("云岭星河在磨憨开工建设二期工厂。") == {"云岭星河": "landed"}
+    assert _names("近日，长江电子在景洪签约，黄河食品则落户磨憨。") == {"黄河食品": "landed"}

@@ -21,7 +21,7 @@ from qa.aggregate.status import WITHDRAWN, clause_status
 from qa.extract.categories import category_compat, category_of_items
 from qa.extract.clauses import clause_spans, protected_spans
 from qa.extract.enumerations import Enumeration, find_enumerations, find_name_pairs, find_named_entities
-from qa.extract.names import FIRM_SUFFIX_RE, NAME_SUFFIX_RE, is_valid_item, mostly_common_words
+from qa.extract.names import FIRM_SUFFIX, FIRM_SUFFIX_RE, NAME_SUFFIX_RE, is_valid_item, mostly_common_words
 from qa.extract.tokens import pos_tokens
 
 
@@ -129,7 +129,7 @@ def _names(sent: str, category: str) -> list[Enumeration]:
     return out
 
 
-def _is_bare_name(text: str, category: str) -> bool:
+def _is_bare_name(text: str, category: str, subject: bool = False) -> bool:
     """Whether a phrase next to an action is a name (星河科技, 浙江油气公司, 年产5万吨电池材料项目) and not a
     generic noun (一批优质企业, 项目建设) or an everyday word."""
     if not is_valid_item(text) or len(text) > 24 or _GENERIC_HEAD.match(text) or "的" in text:
@@ -147,7 +147,11 @@ def _is_bare_name(text: str, category: str) -> bool:
         return False
     if re.search(r"\d", text):
         return False
-    return not mostly_common_words(text, [(0, len(text))]) and toks[0][3][0] not in "vpdcurmq"
+    if mostly_common_words(text, [(0, len(text))]) or toks[0][3][0] in "pdcurmq":
+        return False
+    if toks[0][3][0] == "v":  # a subject 远航科技 (远航 is tagged a verb), but not 举全市, 带动就业, 建设二期工厂
+        return subject and len(toks) >= 2 and toks[-1][3] in _PROPER + ("n", "ng") and toks[-1][2] not in _GENERIC_PLACES
+    return True
 
 
 def _partners(sent: str, cs: int, ce: int, category: str) -> list[tuple[int, int]]:
@@ -160,6 +164,7 @@ def _partners(sent: str, cs: int, ce: int, category: str) -> list[tuple[int, int
     return out
 
 
+_TAKES_OBJECT = re.compile(r"引进|引入|招引|吸引|承接|签约|签下|签署|签订")  # 引进了X; 开工建设二期工厂 names no firm
 _SUBJECT_STOP = frozenset(
     "原 原本 原先 曾 曾经 已 已经 将 于 在 正式 先后 相继 陆续 成功 率先 拟 计划 准备 有望 预计 意向 即将 打算 尚未 未 未能 没有 则 也 还 均 都 又 再 共 首次 顺利".split()
 )
@@ -176,8 +181,8 @@ def _bare_names(sent: str, cs: int, ce: int, a: int, b: int, category: str, plac
         if pos[0] in "pdcu" or word in _SUBJECT_STOP:
             subj_end = s + tok_a
             break
-    subj = sent[s:subj_end].strip()
-    if subj and not _overlaps_place(s, s + len(subj), places, sent) and _is_bare_name(subj, category):
+    subj = _ADVERBS.sub("", sent[s:subj_end].strip())
+    if subj and not _overlaps_place(s, s + len(subj), places, sent) and _is_bare_name(subj, category, subject=True):
         out.append((s, s + len(subj)))
     k = b
     while k < ce and sent[k] in "了到在于入进至驻":
@@ -189,7 +194,9 @@ def _bare_names(sent: str, cs: int, ce: int, a: int, b: int, category: str, plac
         obj_end = k + _tok_b
     for a2, b2 in _split_and(sent, k, obj_end):
         obj = sent[a2:b2]
-        if obj and not _overlaps_place(a2, b2, places, sent) and _is_bare_name(obj, category):
+        if obj and _TAKES_OBJECT.search(sent, a, b) and not _overlaps_place(a2, b2, places, sent) and _is_bare_name(
+            obj, category
+        ):
             out.append((a2, b2))
     m = re.search(r"迎来了?([^，。；、]{2,20}?)的(?:入驻|落户|落地|签约|投产|开业)", sent[cs:ce])
     if m and _is_bare_name(m.group(1), category):  # 磨憨则迎来了雪峰医药的入驻
@@ -211,8 +218,8 @@ def _overlaps_place(a: int, b: int, places, sent: str) -> bool:
     """Whether [a, b) overlaps a place, other than the question's place opening a longer name (磨憨…项目)."""
     for p0, p1, is_anchor in places:
         if p0 < b and a < p1:
-            if is_anchor and p0 == a and p1 < b:
-                continue
+            if is_anchor and p0 == a and p1 < b and re.search(rf"(?:{FIRM_SUFFIX}|项目|工程)$", sent[a:b]):
+                continue  # 磨憨跨境电商产业园项目: a name that opens with the place
             return True
     return False
 
@@ -268,6 +275,8 @@ def locative_slots(sent: str, cs: int, ce: int, items: list[tuple[int, int]]) ->
         if 2 <= len(phrase) <= 16 and (_nounish(phrase) or _short_name(phrase)) and not re.search(r"[，,、]|\d+年|月|日|期间|之际|背景|支持|推动|基础", phrase):
             out.append((k, k + len(phrase)))
     for m in _WHERE_SUBJECT.finditer(sent, cs, ce):
+        if m.group().startswith("签") and len(sent[m.end() : ce].lstrip("了")) < 2:
+            continue  # 黄河食品也已签约: no object, so the subject is who signed, not where
         head = sent[cs : m.start()]
         lead = _TIME_LEAD.match(head)
         s = cs + (lead.end() if lead else 0)
@@ -321,6 +330,7 @@ def _opens_with_names(sent: str) -> bool:
     return bool(find_enumerations(first) or find_named_entities(first, []))
 
 
+_LISTING = re.compile(r"(?:其中)?(?:包括|包含|涵盖|如|例如|比如|有|分别是|分别为|主要有|主要包括)")
 # Words that point back to a place named before (白塔云仓有限公司入驻该园).
 _ANAPHOR = re.compile(r"该(?:园区?|区|市|县|镇|州|城|基地|口岸|合作区|开发区)|园内|区内|当地|此地|这里")
 
@@ -386,7 +396,7 @@ def attribute(text: str, offset: int, anchors: tuple[str, ...], category: str) -
                     continue
             spans = [span for en in names for span in en.items if cs <= span[0] < ce]
             if not spans:
-                spans = _partners(sent, cs, ce, category)
+                spans = [sp for sp in _partners(sent, cs, ce, category) if sent[sp[0] : sp[1]] not in anchors]
             if not spans:
                 if places is None:
                     places = _places(sent, anchors, item_spans)
@@ -396,9 +406,10 @@ def attribute(text: str, offset: int, anchors: tuple[str, ...], category: str) -
                 ps, pe = clauses[ci - 1]
                 if not ZH_ACTION_RE.search(sent, ps, pe):
                     spans = [span for en in names for span in en.items if ps <= span[0] < pe and en.explicit]
-            if not spans and ci + 1 < len(clauses) and sent[ce : ce + 1] in "：:":
-                ns, ne = clauses[ci + 1]
-                spans = [span for en in names for span in en.items if ns <= span[0] < ne]
+            if not spans and ci + 1 < len(clauses):
+                ns, ne = clauses[ci + 1]  # …落地企业15家，包括长江电子、黄河食品等 / …引进了：A、B
+                if sent[ce : ce + 1] in "：:" or (_LISTING.match(sent, ns) and not ZH_ACTION_RE.search(sent, ns, ne)):
+                    spans = [span for en in names for span in en.items if ns <= span[0] < ne]
             if not spans:
                 continue
             status = clause_status(sent[cs:ce], acts[0].start() - cs)
