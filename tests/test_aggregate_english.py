@@ -36,8 +36,13 @@ def test_english_question_through_the_dictionary(tmp_path):
     engine.ingest_items([
         Article("e1", "今年以来，蓝湾物流、曙光医疗等企业相继入驻开发区。", "甲", "2024-03-01", "测试"),
         Article("e2", "景洪市引进了白鹭纺织。", "乙", "2024-04-01", "测试"),
+        Article("e3", "长风机械落户深圳，合作区建设加快推进。", "丙", "2024-05-01", "测试"),
     ])
     answer = engine.ask("Which companies moved into the development zone?", generate=False)
     assert answer.aggregate["place"] == ["开发区"]
     assert {it["name"] for it in answer.items} == {"蓝湾物流", "曙光医疗"}
     assert "2 companies from 1 articles" in answer.answer
+    # a place phrase with a word the corpus cannot translate is not cut down to the words it can
+    answer = engine.ask("Which companies moved into the Shenzhen Qianhai cooperation zone?", generate=False)
+    assert answer.aggregate["place"] == [] and answer.aggregate["n_items"] == 0
+    assert "长风机械" not in answer.answer

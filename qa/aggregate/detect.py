@@ -70,7 +70,7 @@ class AggregateQuestion:
     head: str  # the noun the question used (企业, 项目...), "" for English
     actions: tuple[str, ...]
     anchors: tuple[str, ...]  # Chinese place/subject strings
-    foreign: tuple[str, ...] = ()  # English words still to map to Chinese (names as pinyin, dictionary words)
+    foreign: tuple[str, ...] = ()  # English place phrases still to map to Chinese (pinyin names, dictionary words)
     since: str | None = None
     until: str | None = None
     date_text: str = ""  # the date phrase as written ("2024年"), "" when none
@@ -145,10 +145,19 @@ def detect(question: str) -> AggregateQuestion | None:
             return None
         rest = re.sub(_EN_CATEGORY[category], " ", q, count=1)  # the asked category; later ones are places
         rest = _EN_ACTION_RE.sub(" ", re.sub(r"\b(?:19|20)\d{2}\b", " ", rest))
-        words = [w for w in re.findall(r"[a-z][a-z\-]+", rest) if w not in _EN_FILLER and w not in EN_STOP]
-        if not words:
+        runs, run = [], []  # consecutive content words name one place: "shenzhen qianhai cooperation zone"
+        for w in re.findall(r"[a-z][a-z\-]*|[^a-z\s]+", rest):
+            if w in _EN_FILLER or w in EN_STOP or not w[0].isalpha() or len(w) < 2:
+                if run:
+                    runs.append(" ".join(run))
+                run = []
+            else:
+                run.append(w)
+        if run:
+            runs.append(" ".join(run))
+        if not runs:
             return None
-        return AggregateQuestion(question, category, "", actions, (), tuple(words), since, until,
+        return AggregateQuestion(question, category, "", actions, (), tuple(runs), since, until,
                                  _original_phrase(question, date_text), True)
     actions = tuple(dict.fromkeys(m.group(0) for m in ZH_ACTION_RE.finditer(q)))
     if not actions:

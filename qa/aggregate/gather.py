@@ -116,31 +116,32 @@ def gather(
     return Gathered(passages, anchors, len(passages), candidates > budget, candidates, offsets)
 
 
-def english_terms(words: tuple[str, ...], bridge, vocab: dict[str, int]) -> tuple[str, ...]:
-    """Chinese corpus words for an English question's place/subject words: romanized names through the
-    snapshot's pinyin bridge (mohan -> 磨憨), the other words through CC-CEDICT (two-word phrases first),
-    keeping the first translation the corpus holds."""
-    if not words:
-        return ()
+def english_terms(phrases: tuple[str, ...], bridge, vocab: dict[str, int]) -> tuple[str, ...]:
+    """Chinese corpus words for an English question's place phrases. Each phrase becomes one Chinese
+    string, word run by word run: romanized names through the snapshot's pinyin bridge (mohan -> 磨憨),
+    other words through CC-CEDICT (longest run first, the first translation the corpus holds). A phrase
+    with a word neither reaches gives nothing ("Shenzhen Qianhai cooperation zone" is not 深圳 alone)."""
     out: list[str] = []
-    found = bridge.expand(" ".join(words)) if bridge is not None else {}
-    covered = {w.lower() for key in found for w in key.split()}
-    for targets in found.values():
-        out.extend(targets[:2])
-    rest = [w for w in words if w.lower() not in covered]
-    i = 0
-    while i < len(rest):
-        for n in (2, 1):
-            phrase = " ".join(rest[i : i + n])
-            if n == 2 and i + 1 >= len(rest):
-                continue
-            held = [c for c in translate(phrase) if _held(c, vocab)]
-            if held:
-                out.append(held[0])
-                i += n
+    for phrase in phrases:
+        words = phrase.split()
+        parts: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(3, len(words) - i), 0, -1):
+                run = " ".join(words[i : i + n])
+                found = bridge.expand(run) if bridge is not None else {}
+                zh = found.get(run, [])[:1] if found else []
+                if not zh:
+                    zh = [c for c in translate(run) if _held(c, vocab)][:1]
+                if zh:
+                    parts.append(zh[0])
+                    i += n
+                    break
+            else:
+                parts = []
                 break
-        else:
-            i += 1
+        if parts:
+            out.append("".join(parts))
     return tuple(out)
 
 
