@@ -48,7 +48,7 @@ def test_cli_table_and_csv(hash_env, capsys):
 def url(tmp_path_factory):
     engine = Engine(tmp_path_factory.mktemp("agg-http"), EmbedderSpec("hash", "64"))
     engine.ingest_items(ARTICLES)
-    with running_server(create_app(engine, token="", mcp=False)) as base:
+    with running_server(create_app(engine, token="")) as base:
         yield base
 
 
@@ -71,3 +71,21 @@ def test_chat_lists_the_items_with_their_sources(url):
     content = r.json()["choices"][0]["message"]["content"]
     assert "Items:\n- " in content and "青松化工 (withdrawn" in content and "Sources:" in content
     assert {it["name"] for it in r.json()["items"]} >= {"蓝湾物流"}
+
+
+def test_mcp_ask_lists_the_items_with_their_mentions(url):
+    import anyio
+    from mcp import Client
+
+    async def main() -> dict:
+        with anyio.fail_after(60):
+            async with Client(f"{url}/mcp") as client:
+                result = await client.call_tool("ask", {"question": QUESTION, "k": 1})
+                assert not result.is_error
+                return result.structured_content
+
+    data = anyio.run(main)
+    items = {it["name"]: it for it in data["items"]}
+    assert items["青松化工"]["status"] == "withdrawn" and data["aggregate"]["n_items"] == 3
+    m = items["云岭星河新能源科技有限公司"]["mentions"][0]
+    assert data["citations"][m["citation"] - 1]["doc_id"] == m["doc_id"] == "x1"
