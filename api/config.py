@@ -10,14 +10,19 @@ ENV_EMBEDDER = "POLICYQA_EMBEDDER"
 
 
 def resolve_data_dir(option: str | None) -> tuple[Path, str]:
-    """The data directory and where the choice came from ("--data-dir", env, or "default")."""
+    """The data directory as an absolute path, and where the choice came from ("--data-dir", env, or
+    "default")."""
     if option:
-        return Path(option).expanduser(), "--data-dir"
+        return _absolute(option), "--data-dir"
     if os.environ.get(ENV_DATA):
-        return Path(os.environ[ENV_DATA]).expanduser(), ENV_DATA
+        return _absolute(os.environ[ENV_DATA]), ENV_DATA
     from platformdirs import user_data_dir
 
-    return Path(user_data_dir("policyqa")), "default"
+    return _absolute(user_data_dir("policyqa")), "default"
+
+
+def _absolute(path: str) -> Path:
+    return Path(os.path.abspath(Path(path).expanduser()))
 
 
 def embedder_from_env():

@@ -43,7 +43,9 @@ def render_answer(result: dict) -> str:
 def render_document(doc: dict) -> str:
     """One document: metadata, then its normalized text."""
     head = [f"{doc['title'] or '(untitled)'}", f"id: {doc['doc_id']}"]
-    head += [f"{k}: {doc[k]}" for k in ("date", "source", "url", "path") if doc.get(k)]
+    head += [f"{k}: {doc[k]}" for k in ("date", "source", "url") if doc.get(k)]
+    if doc.get("source_path") or doc.get("path"):
+        head.append(f"file: {doc.get('source_path') or doc['path']}")
     return "\n".join(head) + "\n\n" + doc["normalized"]
 
 
@@ -56,9 +58,37 @@ def render_docs(docs: list[dict]) -> str:
     )
 
 
+def describe_embedder(spec: dict | None) -> str:
+    """One readable line for an embedder spec ({"backend", "model"})."""
+    if not spec:
+        return "none yet (chosen when the data directory is created)"
+    backend, model = spec.get("backend"), spec.get("model")
+    if backend == "hash":
+        return f"hash, {model} dimensions (model-free: for tests, not for real search)"
+    return f"{model} ({backend})"
+
+
+def _value(v) -> str:
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {x}" for k, x in v.items())
+    return str(v)
+
+
 def render_stats(stats: dict) -> str:
-    """Key: value lines."""
-    return "\n".join(f"{k}: {v}" for k, v in stats.items())
+    """Readable lines: the absolute data directory and where it was chosen, counts, the embedder."""
+    where = stats["data_dir"]
+    notes = [f"from {stats['data_dir_from']}"] if stats.get("data_dir_from") else []
+    if stats.get("exists") is False:
+        notes.append("does not exist yet; nothing was created")
+    lines = [f"data directory: {where}" + (f" ({'; '.join(notes)})" if notes else "")]
+    shown = {"data_dir", "data_dir_from", "exists", "embedder"}
+    for key in ("documents", "chunks", "generation"):
+        if key in stats:
+            lines.append(f"{key}: {stats[key]}")
+            shown.add(key)
+    lines.append(f"embedder: {describe_embedder(stats.get('embedder'))}")
+    lines += [f"{k.replace('_', ' ')}: {_value(v)}" for k, v in stats.items() if k not in shown]
+    return "\n".join(lines)
 
 
 ITEM_COLUMNS = ("item", "status", "first_date", "last_date", "articles", "citations")

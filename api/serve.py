@@ -59,12 +59,14 @@ def cmd_mcp(args) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``serve`` and ``mcp`` to the CLI's subcommands."""
-    p = sub.add_parser("serve", help="serve the HTTP API, search page, chat (/v1) and MCP (/mcp) on one port")
+    p = sub.add_parser("serve", help="serve the HTTP API, search page, chat (/v1) and MCP (/mcp)")
     p.add_argument("--host", default=LOOPBACK, help=f"address to listen on (default {LOOPBACK})")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+                   help="how much the server logs (default info)")
     p.set_defaults(func=cmd_serve)
-    p = sub.add_parser("mcp", help="serve MCP tools (search, ask, get_document) over stdio")
+    p = sub.add_parser("mcp", help="serve MCP tools (search, ask, get_document) over stdio",
+                       description="Serve MCP tools over stdio, for chat clients that start the server.")
     p.set_defaults(func=cmd_mcp)
 
 

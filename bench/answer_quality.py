@@ -164,7 +164,7 @@ def missing_share(found) -> float | None:
     question has no Han characters, where qa.support does not look)."""
     if not has_han(found.plan.text):
         return None
-    absent = support.absent_terms(found.plan, found.hits, found.vocabulary)
+    absent = support.absent_terms(found.plan, found.hits, found.terms)
     return min(absent.values()) / max(1, found.n_chunks) if absent else None
 
 
@@ -173,7 +173,7 @@ def run_question(engine: Engine, q: dict, split: str, k: int = 5) -> dict:
     t0 = time.perf_counter()
     answer = engine.ask(q["question"], k=k)
     seconds = time.perf_counter() - t0
-    found = engine.searcher.retrieve(q["question"], k=k)
+    found = engine.searcher.retrieve(q["question"], k=k, terms=support.terms_to_look_up)
     hits = found.hits
     signals = answer.support or {}
     items = [it["text"] for it in answer.items]

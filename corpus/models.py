@@ -12,6 +12,9 @@ class Article:
     ``text`` is the original text that citation offsets (``orig_start``/``orig_end``) point into:
     the decoded file for .txt/.md, the ``content`` field for JSONL, the extracted main text for HTML.
     ``body_start`` is where the body begins inside ``text`` (after a title line and metadata lines).
+    ``source_path`` is the absolute path of the file it was read from (None when not read from a file);
+    ``id_explicit`` says the input named its id itself (a JSONL ``id``/``_id``, an HTTP document), so
+    it upserts whatever stored document has that id instead of being bound to ``source_path``.
     """
 
     doc_id: str
@@ -25,6 +28,8 @@ class Article:
     path: str | None = None
     line: int | None = None
     warnings: list[str] = field(default_factory=list)
+    source_path: str | None = None
+    id_explicit: bool = False
 
 
 @dataclass

@@ -34,6 +34,9 @@ class Document:
     raw: str | None = None
     path: str | None = None
     warnings: list[str] = field(default_factory=list)
+    source_path: str | None = None  # absolute path of the source file (see Article)
+    id_explicit: bool = False  # the input named its id (see Article)
+    line: int | None = None  # JSONL line number, for messages
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map the normalized span [start, end) to the original text's span."""
@@ -72,4 +75,7 @@ def prepare(article: Article) -> Document:
         raw=article.raw,
         path=article.path,
         warnings=list(article.warnings),
+        source_path=article.source_path,
+        id_explicit=article.id_explicit,
+        line=article.line,
     )

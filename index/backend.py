@@ -99,6 +99,10 @@ class TermStats(Mapping[str, int]):
     def __len__(self) -> int:  # pragma: no cover
         raise TypeError("term statistics are looked up by token, not enumerated")
 
+    def prefetch(self, tokens: Iterable[str]) -> dict[str, int]:
+        """Frequencies of several tokens at once (0 for absent ones); a backend may fetch them together."""
+        return {t: self[t] for t in tokens}
+
     def get(self, token: str, default: int | None = 0) -> int | None:  # type: ignore[override]
         """Frequency of ``token``, ``default`` when no chunk holds it."""
         n = self[token]
@@ -166,9 +170,10 @@ class StoreBackend(Protocol):
         """Use this embedder instance instead of building one."""
         ...
 
-    def plan(self, docs: Iterable[Any]) -> tuple[list[Any], WriteResult]:
+    def plan(self, docs: Iterable[Any], replace: bool = False) -> tuple[list[Any], WriteResult]:
         """Split prepared documents into those that need writing and those unchanged, duplicates or
-        conflicting with a stored document of the same id from another source file."""
+        conflicting with a stored document of the same id from another source file (unless
+        ``replace``: then it is written over the stored one)."""
         ...
 
     def embed(self, docs: list[Any], show_progress: bool = False) -> list[np.ndarray]:

@@ -4,31 +4,57 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from index.backend import StoreBackend, StoreConfig
 from index.embedder import EmbedderSpec
 from index.ingest import IngestReport, ingest_items, ingest_paths
-from index.store import Store
+from index.stores import open_store, store_exists
 from qa.answer import Answer, Answerer
 from qa.llm import GenerationStream, Generator, generator_for
 from qa.search import Filters, Hit, Searcher
 
 
 class NoDocumentsError(Exception):
-    """Search or ask on an empty data directory."""
+    """Search or ask on an empty data directory; ``data_dir`` says which."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(f"no documents in {data_dir} yet; add some with: policyqa ingest PATH")
+        self.data_dir = data_dir
+
+
+class NoDataDirError(NoDocumentsError):
+    """A read on a path that holds no policyqa data directory (nothing was created there)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir)
+        self.args = (f"no policyqa data in {data_dir} (nothing was created); add some with: policyqa ingest PATH",)
+
+
+def data_dir_exists(data_dir: Path | str) -> bool:
+    """Whether ``data_dir`` holds a policyqa data directory (opening one that does not creates it)."""
+    return store_exists(StoreConfig(kind="local", data_dir=Path(data_dir).expanduser()))
 
 
 class Engine:
-    """policyqa over one data directory."""
+    """policyqa over one store (a data directory by default)."""
 
-    def __init__(self, data_dir: Path | str, embedder: EmbedderSpec | None = None) -> None:
-        self.store = Store(data_dir, embedder)
+    def __init__(
+        self, data_dir: Path | str | None = None, embedder: EmbedderSpec | None = None,
+        store: StoreBackend | None = None, create: bool = True,
+    ) -> None:
+        """Open ``data_dir`` (a local store), or use ``store`` (any backend) as given; with
+        ``create=False`` raise NoDataDirError, creating nothing, where there is no data directory."""
+        if store is None:
+            data = Path(data_dir).expanduser() if data_dir is not None else None
+            if not create and data is not None and not data_dir_exists(data):
+                raise NoDataDirError(data)
+            store = open_store(StoreConfig(kind="local", data_dir=data, embedder=embedder))
+        self.store = store
         self.searcher = Searcher(self.store)
         self.answerer = Answerer(self.searcher)
 
     def _require_documents(self) -> None:
         if self.store.stats()["chunks"] == 0:
-            raise NoDocumentsError(
-                f"no documents in {self.store.data_dir} yet; add some with: policyqa ingest PATH"
-            )
+            raise NoDocumentsError(self.store.location)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         """Top passages for a query."""

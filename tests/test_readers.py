@@ -143,6 +143,23 @@ def test_folders_are_walked_sorted_skipping_hidden_and_unsupported(tmp_path: Pat
     assert items[0].path == str(root / "a" / "b.md")
 
 
+def test_unsupported_files_in_folders_are_listed_as_skipped(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    skipped: list[str] = []
+    items = list(read_paths([root], skipped=skipped))
+    assert len(items) == 3
+    assert skipped == [str(root / "a" / "image.png"), str(root / "notes.pdf")]  # hidden ones are not listed
+
+
+def test_articles_record_their_absolute_source_path_and_take_an_id_prefix(tmp_path: Path, monkeypatch) -> None:
+    root = _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    items = list(read_paths(["corpus/a"], id_prefix="x/"))
+    assert [a.doc_id for a in items] == ["x/b.md", "x/z.txt"]
+    assert [a.source_path for a in items] == [str(root / "a" / "b.md"), str(root / "a" / "z.txt")]
+    assert not any(a.id_explicit for a in items)
+
+
 def test_file_argument_id_is_its_name_and_root_overrides(tmp_path: Path) -> None:
     root = _tree(tmp_path)
     assert _article(root / "a" / "z.txt").doc_id == "z.txt"
@@ -271,6 +288,14 @@ def test_jsonl_integer_ids_and_null_fields(tmp_path: Path) -> None:
     assert (article.doc_id, article.title, article.text) == ("7", "", BODY)
 
 
+def test_jsonl_ids_are_explicit_only_when_the_record_names_one(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "a.jsonl", {"id": "x", "content": BODY}, {"url": "https://e.cn/1", "content": BODY + "甲"},
+                  {"content": BODY + "乙"})
+    items = _read(path)
+    assert [(a.doc_id, a.id_explicit) for a in items] == [("x", True), ("https://e.cn/1", False), ("a.jsonl#3", False)]
+    assert {a.source_path for a in items} == {str(path.resolve())}
+
+
 def test_jsonl_duplicate_ids_name_the_first_line(tmp_path: Path) -> None:
     path = _jsonl(tmp_path / "a.jsonl", {"id": "x", "content": BODY}, "", {"_id": "x", "content": BODY})
     first, second = _read(path)
@@ -377,6 +402,14 @@ def test_jsonl_fifty_megabyte_line_does_not_blow_memory(
 
 
 # --- HTML -------------------------------------------------------------------------------------------
+
+
+def test_html_extraction_dependencies_are_installed() -> None:
+    """jusText (through trafilatura) needs lxml.html.clean, a separate package since lxml 5.2: without it
+    every HTML page is rejected. Declared in pyproject.toml; this fails (never skips) where it is missing."""
+    import lxml.html.clean  # noqa: F401
+
+    assert isinstance(_one(FIXTURES / "kunming-news.html"), Article)
 
 
 def test_html_fixture() -> None:

@@ -32,14 +32,18 @@ __all__ = ["SUPPORTED_EXTENSIONS", "read_paths", "read_html", "read_jsonl", "rea
 def read_paths(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     root: str | os.PathLike[str] | None = None,
+    id_prefix: str = "",
+    skipped: list[str] | None = None,
 ) -> Iterator[Article | Rejection]:
     """Articles and Rejections from files and folders, in order (folders walked recursively, sorted).
 
     Document ids: a JSONL record's ``id``/``_id``, else the article's url, else the file's path relative
     to the folder argument it was found in (a file argument: its file name; POSIX separators), plus
-    ``#<line>`` for JSONL records. With ``root``, files under ``root`` are named relative to it instead.
-    An id seen before in the same call gives a Rejection. Unsupported files found in folders are
-    skipped silently; a named one is rejected."""
+    ``#<line>`` for JSONL records; ``id_prefix`` is put before every id. With ``root``, files under
+    ``root`` are named relative to it instead. Every Article records the absolute path of its file
+    (``source_path``). An id seen before in the same call gives a Rejection. Unsupported files found in
+    folders are not read and their paths are appended to ``skipped``; hidden entries are skipped
+    silently; a named unsupported file is rejected."""
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     seen: dict[str, str] = {}
@@ -47,12 +51,15 @@ def read_paths(
         if not os.fspath(arg):
             yield Rejection("", "empty path")
             continue
-        for path, rel in _files(Path(arg), root):
+        for path, rel in _files(Path(arg), root, skipped):
             if isinstance(path, Rejection):
                 yield path
                 continue
+            source_path = str(path.resolve())
             for item in _read_file(path, rel):
                 if isinstance(item, Article):
+                    item.doc_id = id_prefix + item.doc_id
+                    item.source_path = source_path
                     first = seen.get(item.doc_id)
                     if first is not None:
                         reason = f"duplicate id {item.doc_id!r} (first seen at {first})"
@@ -62,11 +69,16 @@ def read_paths(
                 yield item
 
 
-def _files(arg: Path, root: str | os.PathLike[str] | None) -> Iterator[tuple[Path | Rejection, str]]:
+def _files(
+    arg: Path, root: str | os.PathLike[str] | None, skipped: list[str] | None
+) -> Iterator[tuple[Path | Rejection, str]]:
     """(file, relative name) for a path argument; a Rejection in place of the file for a bad argument."""
     if arg.is_dir():
         errors: list[Rejection] = []
-        found = sorted(_walk(arg, errors), key=lambda p: p.relative_to(arg).as_posix())
+        unsupported: list[Path] = []
+        found = sorted(_walk(arg, errors, unsupported), key=lambda p: p.relative_to(arg).as_posix())
+        if skipped is not None:
+            skipped.extend(sorted(str(p) for p in unsupported))
         for error in errors:
             yield error, ""
         for path in found:
@@ -83,9 +95,10 @@ def _files(arg: Path, root: str | os.PathLike[str] | None) -> Iterator[tuple[Pat
         yield Rejection(str(arg), "no such file or folder"), ""
 
 
-def _walk(folder: Path, errors: list[Rejection]) -> Iterator[Path]:
+def _walk(folder: Path, errors: list[Rejection], unsupported: list[Path]) -> Iterator[Path]:
     """Supported, non-hidden files under ``folder``; symlinked folders are not followed (no loops).
-    Folders that cannot be listed are added to ``errors``."""
+    Folders that cannot be listed are added to ``errors``, non-hidden files of other types to
+    ``unsupported``."""
     try:
         with os.scandir(folder) as it:
             entries = list(it)
@@ -97,9 +110,12 @@ def _walk(folder: Path, errors: list[Rejection]) -> Iterator[Path]:
             continue
         try:
             if entry.is_dir(follow_symlinks=False):
-                yield from _walk(Path(entry.path), errors)
-            elif entry.is_file() and os.path.splitext(entry.name)[1].lower() in READERS:
-                yield Path(entry.path)
+                yield from _walk(Path(entry.path), errors, unsupported)
+            elif entry.is_file():
+                if os.path.splitext(entry.name)[1].lower() in READERS:
+                    yield Path(entry.path)
+                else:
+                    unsupported.append(Path(entry.path))
         except OSError as exc:
             errors.append(Rejection(entry.path, f"cannot inspect: {exc.strerror or exc}"))
 

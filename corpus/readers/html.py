@@ -27,6 +27,11 @@ def read_html(path: Path, rel: str) -> Iterator[Article | Rejection]:
     except RecursionError:
         yield Rejection(shown, "HTML nested too deeply for the extractor")
         return
+    except ImportError as exc:  # an install problem, not a property of this page: say so
+        detail = " ".join(str(exc).split())
+        yield Rejection(shown, f"HTML support is not installed ({detail}); reinstall policyqa, which declares "
+                        "lxml_html_clean")
+        return
     except Exception as exc:  # noqa: BLE001 - any extractor failure is a property of this input
         yield Rejection(shown, f"HTML extraction failed: {type(exc).__name__}: {exc}")
         return

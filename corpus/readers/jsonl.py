@@ -21,8 +21,8 @@ class _BadRecord(Exception):
 
 def read_jsonl(path: Path, rel: str) -> Iterator[Article | Rejection]:
     """One Article per record; a bad line gives a Rejection with its 1-based line number and the rest
-    of the file is still read. Blank lines are skipped. A record's id is its ``id``/``_id``, else its
-    ``url``, else ``<rel>#<line>``."""
+    of the file is still read. Blank lines are skipped. A record's id is its ``id``/``_id`` (an explicit
+    id: it upserts), else its ``url``, else ``<rel>#<line>``."""
     shown = str(path)
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
@@ -135,6 +135,7 @@ def _record(raw: bytes, file_encoding: str, shown: str, rel: str, number: int) -
         path=shown,
         line=number,
         warnings=warnings,
+        id_explicit=doc_id is not None,
     )
 
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index import catalog
 from index.tokenizer import bigrams, tokenize
 from qa.extract.cedict import translate
 from qa.search import Filters, Searcher, plan_query
 
 DEFAULT_BUDGET = 2000  # passages read per corpus-wide answer
+RANK_POOL = 4  # holders of the place fetched per budget slot, ranked by BM25 before the budget cuts
 # Cosine floor of the dense pass. Not tuned with the real model yet: on bench/aggregate_sets/dev (hash
 # embedder) recall and precision were the same with no dense pass and with a floor of 0.5, because the
 # lexical pass already reads every chunk that holds the place; see NOTES-corpus-wide.md.
@@ -69,42 +69,40 @@ def gather(
     ``foreign`` words (English questions) are mapped to Chinese through the snapshot's pinyin bridge and
     join ``anchors``."""
     store = searcher.store
-    with store.read() as (conn, gen):
-        since, until = (filters or Filters()).bounds()
-        allowed = catalog.filtered_chunk_ids(conn, since, until, filters.source if filters else None)
-        vocab = gen.lexical.vocabulary()
-        anchors = tuple(anchors) + english_terms(foreign, gen.bridge, vocab)
+    with store.read() as view:
+        where = (filters or Filters()).where()
+        anchors = tuple(anchors) + english_terms(foreign, view.bridge, view.terms)
         anchors = tuple(dict.fromkeys(a for a in anchors if a))
-        n_all = len(gen.lexical.ids)
-        holders: dict[int, float] = {}
+        rare = []
         for anchor in anchors:
             # every chunk holding the anchor holds each of its Han bigrams (the index adds them all)
             toks = bigrams(anchor) or [t for t in tokenize(anchor) if t.isascii()] or [anchor.lower()]
-            rare = min(toks, key=lambda t: vocab.get(t, 0))
-            if vocab.get(rare, 0) == 0:
-                continue
-            _s, ids = gen.lexical.search([rare], n_all, allowed)
-            for i in ids.tolist():
-                holders[i] = 0.0
+            best = min(toks, key=lambda t: view.terms[t])
+            if view.terms[best]:
+                rare.append(best)
+        holders: dict[int, float] = {}
+        cut = False
+        if rare:
+            keys, cut = view.term_candidates(rare, RANK_POOL * budget, where)
+            holders = {int(k): 0.0 for k in keys}
         ranking_tokens = [t for a in anchors for t in tokenize(a)] + [t for a in actions for t in tokenize(a)]
-        if holders:
-            scores, ids = gen.lexical.search(ranking_tokens, n_all, allowed)
-            for s, i in zip(scores.tolist(), ids.tolist(), strict=True):
+        if len(holders) > budget:  # keep the budget for the holders the place and action words fit best
+            scores, ids = view.lexical(ranking_tokens, len(holders), where)
+            for sc, i in zip(scores.tolist(), ids.tolist(), strict=True):
                 if i in holders:
-                    holders[i] = s
+                    holders[i] = sc
         ranked = sorted(holders, key=lambda i: -holders[i])
         dense: list[tuple[int, float]] = []
-        if dense_floor is not None and len(gen.vectors) and anchors:
-            text = plan_query(question, gen.bridge).dense_text
+        if dense_floor is not None and view.n_chunks and anchors:
+            text = plan_query(question, view.bridge).dense_text
             qvec = store.embedder.encode_queries([text])[0]
-            dscores, dids = gen.vectors.search(qvec, budget, allowed)
-            dense = [(int(i), float(s)) for s, i in zip(dscores, dids, strict=True) if s >= dense_floor]
-        keys = list(ranked)
-        seen = set(keys)
-        extra = [(i, s) for i, s in dense if i not in seen]
-        candidates = len(keys) + len(extra)
-        keys = (keys + [i for i, _ in extra])[:budget]
-        rows = catalog.chunk_rows(conn, keys)
+            dscores, dids = view.dense(qvec, budget, where)
+            dense = [(int(i), float(sc)) for sc, i in zip(dscores, dids, strict=True) if sc >= dense_floor]
+        seen = set(ranked)
+        extra = [(i, sc) for i, sc in dense if i not in seen]
+        candidates = len(ranked) + len(extra)
+        keys = (ranked + [i for i, _ in extra])[:budget]
+        rows = view.chunks(keys)
         dense_score = dict(dense)
         passages = [
             Passage(k, r.chunk_id, r.doc_id, r.start, r.end, r.text, r.title, r.date, r.source, r.url,
@@ -112,11 +110,12 @@ def gather(
             for k in keys
             if (r := rows.get(k)) is not None
         ]
-        offsets = catalog.document_offsets(conn, [p.doc_id for p in passages])
-    return Gathered(passages, anchors, len(passages), candidates > budget, candidates, offsets)
+        offsets = view.offsets([p.doc_id for p in passages])
+    truncated = cut or candidates > budget
+    return Gathered(passages, anchors, len(passages), truncated, candidates, offsets)
 
 
-def english_terms(phrases: tuple[str, ...], bridge, vocab: dict[str, int]) -> tuple[str, ...]:
+def english_terms(phrases: tuple[str, ...], bridge, vocab) -> tuple[str, ...]:
     """Chinese corpus words for an English question's place phrases. Each phrase becomes one Chinese
     string, word run by word run: romanized names through the snapshot's pinyin bridge (mohan -> 磨憨),
     other words through CC-CEDICT (longest run first, the first translation the corpus holds). A phrase
@@ -145,7 +144,7 @@ def english_terms(phrases: tuple[str, ...], bridge, vocab: dict[str, int]) -> tu
     return tuple(out)
 
 
-def _held(word: str, vocab: dict[str, int]) -> bool:
+def _held(word: str, vocab) -> bool:
     """Whether some chunk may hold ``word``: it is an index token, or each of its bigrams is."""
     if vocab.get(word, 0):
         return True

@@ -142,7 +142,7 @@ def to_article(record: Any, loc: tuple) -> tuple[Article | None, list[dict]]:
     if errors:
         return None, errors
     article = Article(doc_id=doc_id, text=body, title=_collapse(rec.title) or "", date=date,
-                      source=_collapse(rec.source), url=url)
+                      source=_collapse(rec.source), url=url, id_explicit=True)
     return article, []
 
 
