@@ -158,3 +158,11 @@ def test_subjects_objects_and_listed_names():
     assert _names("据了解，长江电子已正式落户磨憨，黄河食品也已签约。") == {"长江电子": "landed", "黄河食品": "signed"}
     assert _names("云岭星河在磨憨开工建设二期工厂。") == {"云岭星河": "landed"}
     assert _names("近日，长江电子在景洪签约，黄河食品则落户磨憨。") == {"黄河食品": "landed"}
+
+
+def test_a_signing_question_lists_the_firms_that_signed(engine):
+    engine.ingest_items([Article("m7", "磨憨经开区成功签约星光数码，吸引海川冷链等企业注册。", "标题m7", "2025-09-01", "测试")])
+    signed = {it["name"] for it in engine.ask("哪些企业在磨憨签约？", generate=False).items}
+    assert "星光数码" in signed and "海川冷链" not in signed
+    assert "海川冷链" in {it["name"] for it in engine.ask("哪些企业落地磨憨？", generate=False).items}
+    engine.delete("m7")

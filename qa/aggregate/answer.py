@@ -3,6 +3,7 @@ citation, sorted by first date, with how much was read (``scanned``, ``truncated
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from corpus.sentences import split_sentences
@@ -15,6 +16,7 @@ from qa.aggregate.status import PLANNED, WITHDRAWN
 from qa.answer import Answer, Answerer, Citation
 from qa.search import Filters
 
+_SIGNING = re.compile(r"签|sign", re.IGNORECASE)
 _COUNTER = {"firm": "家", "org": "家", "project": "个", "park": "个"}
 _EN_NOUN = {"firm": "companies", "org": "organizations", "project": "projects", "park": "parks"}
 _ZH_NOUN = {"firm": "企业", "org": "机构", "project": "项目", "park": "园区"}
@@ -47,9 +49,12 @@ def answer_corpus_wide(
                  dense_floor)
     canon = Canonicalizer(load_aliases(getattr(searcher.store, "data_dir", None)))
     found = []
+    signing_only = all(_SIGNING.search(a) for a in spec.actions)
     if got.anchors:
         for p in got.passages:
             for raw in attribute(p.text, p.start, got.anchors, spec.category):
+                if signing_only and not _SIGNING.search(raw.actions):
+                    continue  # "…签约了哪些企业": a firm that registered or moved in did not sign
                 found.append((raw, p))
     items = build_items(found, canon)
     info = _info(spec, got, narrowed, items, budget)

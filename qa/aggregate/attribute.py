@@ -34,6 +34,7 @@ class RawMention:
     end: int
     status: str
     sentence: tuple[int, int]  # the sentence that says it, document offsets
+    actions: str = ""  # the action words of its clause ("签约", "注册", "签约入驻")
 
 
 _PLACE_SUFFIX = re.compile(
@@ -421,6 +422,6 @@ def attribute(text: str, offset: int, anchors: tuple[str, ...], category: str) -
                     continue
                 k = sent.find(name, a)
                 out.append(RawMention(name, offset + ss + k, offset + ss + k + len(name), status,
-                                      (offset + ss, offset + se)))
+                                      (offset + ss, offset + se), "".join(m.group() for m in acts)))
         prev = _Context(sent, anchors, None, places)
     return out
