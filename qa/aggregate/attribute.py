@@ -57,10 +57,11 @@ _TIME_LEAD = re.compile(
 )
 _GENERIC_END = re.compile(
     r"(?:企业|公司|项目|产业|行业|园区|政府|部门|机构|单位|平台|工作|建设|发展|合作|工程|集群|链条|产业链|资金|人才|资源|"
-    r"协议|合同|备忘录|协议书|意向书|框架|合作关系)$"
+    r"协议|合同|备忘录|协议书|意向书|框架|合作关系|中心|总部|基地|品牌|要素|游客|消费|消费者|客商|人员|团队|活动|论坛|"
+    r"产品|服务|机构|高端|领域|业态|场景|街区|商圈)$"
 )
 _GENERIC_HEAD = re.compile(
-    r"^(?:一批|一些|多家|多个|数家|众多|诸多|大批|更多|各类|相关|有关|该|本|其|这些|这批|上述|以上|首批|优质|龙头|重点|重大|"
+    r"^(?:全球|海外|国际|国内|境外|外地|各地|各国|外资证券|密集|一批|一些|多家|多个|数家|众多|诸多|大批|更多|各类|相关|有关|该|本|其|这些|这批|上述|以上|首批|优质|龙头|重点|重大|"
     r"头部|外资|民营|国有|知名|大型|中小|科技型|新兴|优势|特色|配套|招商|产业|新|老|好|大|小)"
 )
 
@@ -311,6 +312,13 @@ def _locate(places, cs: int, ce: int, sent_places_prev: list[tuple[int, int, boo
 _NAME_CHARS = re.compile(r"[\u3400-\u9fffA-Za-z0-9·&（）()\-]{2,40}")
 
 
+def _subjectless(head: str) -> bool:
+    """Whether the words before a clause's action are only time words and adverbs (先后, 已, 均…)."""
+    lead = _TIME_LEAD.match(head)
+    rest = head[lead.end() :] if lead else head
+    return not _ADVERBS.sub("", rest.strip())
+
+
 def _withdrawn_later(sent: str, clauses, ci: int, names: list[Enumeration]) -> bool:
     """Whether a later clause of the sentence, naming nothing of its own, says the action failed or ended."""
     for cs, ce in clauses[ci + 1 :]:
@@ -319,6 +327,35 @@ def _withdrawn_later(sent: str, clauses, ci: int, names: list[Enumeration]) -> b
         if clause_status(sent[cs:ce], 0) == WITHDRAWN:
             return True
     return False
+
+
+# Verbs that open a verb phrase, not a name (推动商业银行…, 支持外资企业…).
+_INTRODUCING = frozenset(
+    """
+    推动 推进 加快 支持 鼓励 引导 吸引 带动 促进 助力 举办 组织 开展 打造 建设 发展 培育 实施 落实 深化 优化 提升 扩大
+    加强 完善 围绕 聚焦 依托 服务 引进 引入 签约 签署 设立 成立 布局 建立 形成 实现 开通 启动 召开 发布 出台
+    """.split()
+)
+_COUNTED = re.compile(r"\d+(?:\.\d+)?\s*(?:多|余)?(?:个|家|项|批|座|所|条)|[一二三四]季度|上半年|下半年")
+_SINGLE_COMMON = frozenset({"n", "vn", "v", "a", "an", "ad", "b", "s", "f", "l", "i", "d", "t", "ns", "m", "q", "r"})
+
+
+def _plausible_name(name: str, category: str) -> bool:
+    """Whether a found name can be a firm's (project's…) name: not a count (43个重点项目), not a generic
+    phrase (外资证券, 全球游客, 研发中心), not one everyday word (基金, 论坛), not a clause (推动商业银行)."""
+    if _COUNTED.search(name):
+        return False
+    suffixed = bool(NAME_SUFFIX_RE.search(name)) or (category == "project" and re.search(r"(?:项目|工程)$", name))
+    if _GENERIC_HEAD.match(name) or (not suffixed and _GENERIC_END.search(name)):
+        return False
+    toks = pos_tokens(name)
+    if not toks:
+        return False
+    if len(toks) == 1 and toks[0][3] in _SINGLE_COMMON and not suffixed:
+        return False
+    if toks[0][2] in _INTRODUCING and len(toks) >= 2 and not suffixed:
+        return False  # 推动商业银行, 支持外资企业: a verb phrase, not a name (远航科技 and 启明软件 stay)
+    return True
 
 
 def _opens_with_names(sent: str) -> bool:
@@ -403,8 +440,8 @@ def attribute(text: str, offset: int, anchors: tuple[str, ...], category: str) -
                     places = _places(sent, anchors, item_spans)
                 spans = _bare_names(sent, cs, ce, acts[0].start(), acts[-1].end(), category,
                                     places + [(a, b, False) for a, b in slots])
-            if not spans and ci > 0:  # 浙江油气、经纬先达等一批企业，先后落地磨憨
-                ps, pe = clauses[ci - 1]
+            if not spans and ci > 0 and _subjectless(sent[cs : acts[0].start()]):
+                ps, pe = clauses[ci - 1]  # 浙江油气、经纬先达等一批企业，先后落地磨憨 (not: …，京雄高铁全线建成)
                 if not ZH_ACTION_RE.search(sent, ps, pe):
                     spans = [span for en in names for span in en.items if ps <= span[0] < pe and en.explicit]
             if not spans and ci + 1 < len(clauses):
@@ -419,6 +456,8 @@ def attribute(text: str, offset: int, anchors: tuple[str, ...], category: str) -
             for a, b in spans:
                 name = sent[a:b].strip("“”\"'《》")
                 if not _NAME_CHARS.fullmatch(name) or any(anchor == name for anchor in anchors):
+                    continue
+                if not _plausible_name(name, category):
                     continue
                 k = sent.find(name, a)
                 out.append(RawMention(name, offset + ss + k, offset + ss + k + len(name), status,
