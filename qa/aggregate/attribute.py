@@ -343,8 +343,8 @@ _SINGLE_COMMON = frozenset({"n", "vn", "v", "a", "an", "ad", "b", "s", "f", "l",
 def _plausible_name(name: str, category: str) -> bool:
     """Whether a found name can be a firm's (project's…) name: not a count (43个重点项目), not a generic
     phrase (外资证券, 全球游客, 研发中心), not one everyday word (基金, 论坛), not a clause (推动商业银行)."""
-    if _COUNTED.search(name):
-        return False
+    if _COUNTED.search(name) or ZH_ACTION_RE.search(name):
+        return False  # 43个重点项目; 航运中心一体化运营
     suffixed = bool(NAME_SUFFIX_RE.search(name)) or (category == "project" and re.search(r"(?:项目|工程)$", name))
     if _GENERIC_HEAD.match(name) or (not suffixed and _GENERIC_END.search(name)):
         return False
@@ -353,7 +353,7 @@ def _plausible_name(name: str, category: str) -> bool:
         return False
     if len(toks) == 1 and toks[0][3] in _SINGLE_COMMON and not suffixed:
         return False
-    if toks[0][2] in _INTRODUCING and len(toks) >= 2 and not suffixed:
+    if toks[0][2] in _INTRODUCING and len(toks) >= 2:
         return False  # 推动商业银行, 支持外资企业: a verb phrase, not a name (远航科技 and 启明软件 stay)
     return True
 
