@@ -51,6 +51,7 @@ from bench.datasets import load_news, load_retrieval_set  # noqa: E402
 from bench.embed_cache import CachingEmbedder  # noqa: E402
 from corpus.models import Article  # noqa: E402
 from corpus.prepare import prepare  # noqa: E402
+from index import segments  # noqa: E402
 from index.backend import Filter  # noqa: E402
 from index.embedder import EmbedderSpec, create_embedder  # noqa: E402
 from index.store import Store  # noqa: E402
@@ -243,12 +244,12 @@ def kill_then_recover(data: Path, texts: list[str]) -> dict:
 
 
 def run_size(n: int, work: Path, pool: np.ndarray, qtexts: list[str], qvecs: np.ndarray, writes: int,
-             asks: int, real_model, model_queries: int) -> dict:
+             asks: int, real_model, model_queries: int, ann_min: int) -> dict:
     data = work / f"data-{n}"
     if data.exists():
         shutil.rmtree(data)
     rng = np.random.default_rng(n)
-    store = Store(data, EmbedderSpec())  # the default model's spec: vectors are of its kind
+    store = Store(data, EmbedderSpec(), ann_min=ann_min)  # the default model's spec: vectors are of its kind
     t_prep = time.perf_counter()
     docs = list(synth_docs(n))
     vecs = [synth_vectors(pool, len(d.chunks), rng) for d in docs]
@@ -302,7 +303,7 @@ def run_size(n: int, work: Path, pool: np.ndarray, qtexts: list[str], qvecs: np.
     out.update(open_s=p["open_s"], first_search_s=p["first_search_s"], rss_mb=p["rss_mb"])
     r = kill_then_recover(data, qtexts)
     out.update(recovery_open_s=r["open_s"], recovery_first_search_s=r["first_search_s"])
-    store = Store(data)
+    store = Store(data, ann_min=ann_min)
     doomed = [d.doc_id for d in docs[: len(docs) // 10]]
     store.write([], delete=doomed)
     out["recall_after_10pct_deleted"] = recall(store, qvecs)
@@ -337,13 +338,13 @@ def compare_ann(pool: np.ndarray, n: int, qvecs: np.ndarray) -> list[dict]:
 
     measure("exact (numpy)", lambda: x, lambda ix, q: np.argsort(-(ix @ q))[:10].tolist())
 
-    def sq8_search(ix, q, nprobe=32):
+    def sq8_search(ix, q, nprobe=segments.NPROBE):
         ix.nprobe = nprobe
         _s, pos = ix.search(q.reshape(1, -1), 40)
         pos = pos[0][pos[0] >= 0]
         return pos[np.argsort(-(x[pos] @ q))[:10]].tolist()
 
-    measure("IVF-SQ8 nprobe 32 + exact re-rank of 40 (store)", lambda: build_ann(x), sq8_search)
+    measure("IVF-SQ8 nprobe 64 + exact re-rank of 40 (store)", lambda: build_ann(x), sq8_search)
 
     def ivf_flat():
         nlist = int(4 * np.sqrt(n))
@@ -408,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", type=int, default=200, help="DuReader+CMRC questions used as queries")
     p.add_argument("--writes", type=int, default=200, help="one-document adds (and deletes) timed")
     p.add_argument("--asks", type=int, default=50)
+    p.add_argument("--ann-min", type=int, default=segments.ANN_MIN,
+                   help="segments from this many chunks get the approximate index (lower it to see IVF at small N)")
     p.add_argument("--model-queries", type=int, default=50, help="queries timed with the default model")
     p.add_argument("--no-model", action="store_true", help="skip the default-model query timings")
     p.add_argument("--no-ann-compare", action="store_true")
@@ -415,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d %H:%M')}")
+    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d %H:%M')}; "
+          f"ann_min {args.ann_min}")
     t0 = time.perf_counter()
     pool = pool_vectors(work, args.pool)
     qtexts = questions(args.questions)
@@ -425,8 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for n in args.sizes:
         results[n] = run_size(n, work, pool, qtexts, qvecs, args.writes, args.asks, real_model,
-                              args.model_queries)
+                              args.model_queries, args.ann_min)
         (work / "results.json").write_text(json.dumps(results, indent=2))
+        print(f"load average now {os.getloadavg()[0]:.1f}", flush=True)
     print_table(results)
     if not args.no_ann_compare:
         print(f"\nvector indexes on {max(args.sizes):,} synthesized vectors, {len(qvecs)} real question vectors:")
