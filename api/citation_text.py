@@ -58,7 +58,19 @@ def sources_text(answer_text: str, citations: list[dict], found: bool = True) ->
     return (FOUND_HEADING if found else NOT_FOUND_HEADING) + "\n" + "\n\n".join(blocks)
 
 
+def items_text(answer: dict) -> str:
+    """A corpus-wide answer's items, one line each: name, status, first date and citation markers."""
+    lines = []
+    for it in answer.get("items") or []:
+        marks = "".join(f"[{n}]" for n in dict.fromkeys(m["citation"] for m in it.get("mentions") or []))
+        lines.append(f"- {it.get('name') or it['text']} ({it.get('status')}, {it.get('first_date') or 'undated'}) {marks}")
+    return "\n".join(lines)
+
+
 def cited_answer_text(answer: dict) -> str:
-    """An answer (``Answer.as_dict()``) as text: the answer, a blank line, then its sources."""
+    """An answer (``Answer.as_dict()``) as text: the answer, a corpus-wide answer's items, then its sources."""
+    text = answer["answer"]
+    if answer.get("aggregate") and answer.get("items"):
+        text += "\n\nItems:\n" + items_text(answer)
     sources = sources_text(answer["answer"], answer.get("citations") or [], answer.get("found", True))
-    return answer["answer"] + ("\n\n" + sources if sources else "")
+    return text + ("\n\n" + sources if sources else "")

@@ -222,7 +222,12 @@ def cmd_ask(args) -> int:
     if (answer.get("generated") or {}).get("error"):
         print(f"warning: no generated answer ({answer['generated']['error']}); the extractive one follows",
               file=sys.stderr)
-    _print_json(answer) if args.json else print(render.render_answer(answer))
+    if args.json:
+        _print_json(answer)
+    elif args.format == "csv":
+        sys.stdout.write(render.items_csv(answer))
+    else:
+        print(render.render_corpus_wide(answer) if answer.get("aggregate") else render.render_answer(answer))
     return EXIT_OK  # found or not: an answer was given (see "found")
 
 
@@ -381,6 +386,8 @@ def add_ask(sub) -> None:
                    help="passages the answer draws on and cites (default 5)")
     p.add_argument("--llm", action=argparse.BooleanOptionalAction, default=None,
                    help="rewrite with the LLM of $POLICYQA_LLM_BASE_URL (if set)")
+    p.add_argument("--format", choices=["text", "csv"], default="text",
+                   help="csv: the items, one row per mention")
     _add_filters(p)
     p.set_defaults(func=cmd_ask)
 

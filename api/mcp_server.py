@@ -63,7 +63,11 @@ def build_server(engine: Engine) -> MCPServer:
         source: Source = None,
     ) -> dict[str, Any]:
         """An extractive answer whose [n] markers cite the passages in `citations` (quote, doc_id, url, offsets);
-        `text` is the answer with its sources (title, date, source, span, quote) as the CLI prints it."""
+        `text` is the answer with its sources (title, date, source, span, quote) as the CLI prints it.
+
+        Corpus-wide questions (which firms/projects landed, signed, moved into a place) list every item in
+        `items` with its status, first/last date and every mention (citation number, doc_id, date, offsets);
+        `aggregate` says how many passages were read and whether the budget cut the reading short."""
         filters = Filters(since or None, until or None, source or None)
         # The MCP caller is a language model itself: hand it the extractive answer and the passages.
         answer = _run(lambda: engine.ask(question, k=k, filters=filters, generate=False)).as_dict()

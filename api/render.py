@@ -87,3 +87,61 @@ def render_stats(stats: dict) -> str:
     lines.append(f"embedder: {describe_embedder(stats.get('embedder'))}")
     lines += [f"{k.replace('_', ' ')}: {_value(v)}" for k, v in stats.items() if k not in shown]
     return "\n".join(lines)
+
+
+ITEM_COLUMNS = ("item", "status", "first_date", "last_date", "articles", "citations")
+
+
+def item_rows(result: dict) -> list[tuple[str, str, str, str, str, str]]:
+    """One row per corpus-wide item: name, status, first and last date, articles, citation numbers."""
+    rows = []
+    for it in result.get("items", []):
+        marks = " ".join(f"[{n}]" for n in dict.fromkeys(m["citation"] for m in it.get("mentions", [])))
+        rows.append((it.get("name") or it["text"], it.get("status") or "", it.get("first_date") or "",
+                     it.get("last_date") or "", str(it.get("articles", "")), marks))
+    return rows
+
+
+def render_items_table(result: dict) -> str:
+    """The corpus-wide items as an aligned table (CJK characters count two columns)."""
+    from unicodedata import east_asian_width
+
+    def width(s: str) -> int:
+        return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in s)
+
+    rows = [ITEM_COLUMNS, *item_rows(result)]
+    widths = [max(width(r[i]) for r in rows) for i in range(len(ITEM_COLUMNS))]
+    return "\n".join(
+        "  ".join(cell + " " * (w - width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def render_corpus_wide(result: dict) -> str:
+    """A corpus-wide answer: the answer, the items table, then the citations."""
+    agg = result["aggregate"]
+    head = [result["answer"], ""]
+    if result.get("items"):
+        head += [render_items_table(result), ""]
+    scan = f"scanned {agg['scanned']} passages" + (" (budget reached: truncated)" if agg["truncated"] else "")
+    head.append(scan)
+    return "\n".join(head) + "\n\n" + render_answer({**result, "answer": "", "items": []}).lstrip()
+
+
+def items_csv(result: dict) -> str:
+    """The corpus-wide items as CSV, one row per mention (item, status, first date, articles, citation,
+    doc_id, date, start, end), so a spreadsheet keeps every source."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["item", "status", "first_date", "last_date", "articles", "citation", "doc_id", "date", "start", "end",
+                "mention"])
+    for it in result.get("items", []):
+        for m in it.get("mentions") or [{"citation": it["citation"], "doc_id": "", "date": "", "start": it["start"],
+                                          "end": it["end"], "text": it["text"]}]:
+            w.writerow([it.get("name") or it["text"], it.get("status", ""), it.get("first_date") or "",
+                        it.get("last_date") or "", it.get("articles", ""), m["citation"], m["doc_id"], m["date"] or "",
+                        m["start"], m["end"], m["text"]])
+    return buf.getvalue()

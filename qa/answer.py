@@ -58,6 +58,7 @@ class Answer:
     support: dict = field(default_factory=dict)
     extractive_answer: str | None = None
     generated: dict | None = None
+    aggregate: dict | None = None  # corpus-wide answers (qa.aggregate): what was read and counted
 
     def __post_init__(self) -> None:
         if self.extractive_answer is None:
@@ -125,6 +126,17 @@ class Answerer:
         self.searcher = searcher
 
     def ask(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:
+        """Answer ``question``: corpus-wide (qa.aggregate) when it asks which firms/projects took an action
+        in a place, with every mention cited and ``k`` plain passages after them; else from the top ``k``."""
+        if question and question.strip():
+            from qa.aggregate import answer_corpus_wide, detect
+
+            spec = detect(question)
+            if spec is not None:
+                return answer_corpus_wide(self, spec, k, filters)
+        return self.ask_top_k(question, k, filters)
+
+    def ask_top_k(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:
         """Answer ``question`` from the top ``k`` passages, citing every passage used."""
         if not question or not question.strip():
             raise ValueError("question is empty")

@@ -112,16 +112,74 @@
     return frag;
   }
 
+  const STATUS_ZH = { signed: "签约", landed: "落地", operating: "投产/运营", planned: "计划中", withdrawn: "撤出/未落地" };
+
+  /** Whether an answer is a corpus-wide list (a corpus-wide question that found no item falls back to passages). */
+  const isCorpusWide = (data) =>
+    Boolean(data.aggregate) && data.aggregate.n_items + data.aggregate.n_planned + data.aggregate.n_withdrawn > 0;
+
+  /** Items of a corpus-wide answer grouped by the month of their first date ("YYYY-MM", undated last). */
+  function byMonth(items) {
+    const months = new Map();
+    for (const item of items) {
+      const month = item.first_date ? item.first_date.slice(0, 7) : "日期不详";
+      if (!months.has(month)) months.set(month, []);
+      months.get(month).push(item);
+    }
+    return [...months.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+
+  /** The corpus-wide list (name, status, first date, articles, citations) and its timeline by month. */
+  function renderCorpusWide(data, known) {
+    const box = $("corpus-wide");
+    const agg = data.aggregate;
+    if (!isCorpusWide(data)) {
+      box.hidden = true;
+      return;
+    }
+    const marks = (item) => [...new Set((item.mentions || []).map((m) => m.citation))];
+    const cites = (item) => marks(item).filter((n) => known.has(n)).map((n) => citeLink(n));
+    $("cw-summary").textContent =
+      `${agg.n_items} 项来自 ${agg.n_articles} 篇文章（计划中 ${agg.n_planned}，撤出/未落地 ${agg.n_withdrawn}）` +
+      ` · 阅读 ${agg.scanned} 个段落${agg.truncated ? "，已达上限，可能不全" : ""}`;
+    $("cw-items").replaceChildren(
+      ...data.items.map((item) =>
+        el(
+          "tr",
+          { class: `status-${item.status}` },
+          el("td", { class: "cw-name" }, item.name || item.text),
+          el("td", null, STATUS_ZH[item.status] || item.status || ""),
+          el("td", null, item.first_date || "—"),
+          el("td", null, String(item.articles || 0)),
+          el("td", null, ...cites(item)),
+        ),
+      ),
+    );
+    $("cw-timeline").replaceChildren(
+      ...byMonth(data.items).map(([month, items]) =>
+        el(
+          "li",
+          { "data-month": month, "data-count": String(items.length) },
+          el("span", { class: "month" }, month),
+          el("span", { class: "count" }, String(items.length)),
+          el("span", { class: "names" }, items.map((item) => item.name || item.text).join("、")),
+        ),
+      ),
+    );
+    box.hidden = false;
+  }
+
   function renderAnswer(data) {
     const known = new Set((data.citations || []).map((c) => c.n));
     const text = $("answer-text");
     text.replaceChildren(answerNode(data.answer || "", known));
     text.classList.toggle("not-found", data.found === false);
     $("answer-items").replaceChildren(
-      ...(data.items || []).map((item) =>
+      ...(isCorpusWide(data) ? [] : data.items || []).map((item) =>
         el("li", null, item.text, known.has(item.citation) ? citeLink(item.citation) : null),
       ),
     );
+    renderCorpusWide(data, known);
     $("citations-title").hidden = !known.size;
     $("citations-title").textContent = data.found === false ? "最接近的段落（仅供参考，不是答案）" : "引用";
     $("citations").replaceChildren(

@@ -41,6 +41,54 @@ class GeneratedOut(BaseModel):
     error: str | None
 
 
+class MentionOut(BaseModel):
+    """One sentence naming an item: ``citations[citation-1]`` quotes it; ``start``/``end`` index the document."""
+
+    citation: int
+    doc_id: str
+    date: str | None
+    start: int
+    end: int
+    text: str
+    status: str
+
+
+class ItemOut(BaseModel):
+    """An answer item; corpus-wide answers add its status, dates, article count and every mention."""
+
+    model_config = ConfigDict(extra="allow")
+
+    text: str
+    citation: int
+    start: int
+    end: int
+    name: str | None = None
+    status: str | None = Field(None, description="signed, landed, operating, planned or withdrawn")
+    first_date: str | None = None
+    last_date: str | None = None
+    articles: int | None = None
+    mentions: list[MentionOut] | None = None
+
+
+class AggregateOut(BaseModel):
+    """What a corpus-wide answer read and counted (planned and withdrawn items are not in ``n_items``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    category: str
+    place: list[str]
+    since: str | None
+    until: str | None
+    date_from_question: str | None
+    scanned: int
+    budget: int
+    truncated: bool
+    n_items: int
+    n_articles: int
+    n_planned: int
+    n_withdrawn: int
+
+
 class AnswerOut(BaseModel):
     """The answer text carries ``[n]`` markers that refer to ``citations[n-1]``."""
 
@@ -51,7 +99,8 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     type: str
     found: bool
-    items: list[dict]
+    items: list[ItemOut]
+    aggregate: AggregateOut | None = Field(None, description="set for corpus-wide answers (every mention cited)")
     extractive_answer: str = Field(description="the extractive answer (``answer`` unless a model rewrote it)")
     generated: GeneratedOut | None = Field(None, description="set when a language model was asked")
     terms: list[str] = Field(description="question words and bridged names, for highlighting quotes")

@@ -132,6 +132,7 @@ def chat_completions(engine: EngineDep, body: ChatRequest):
         "model": MODEL_ID,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "sources": answer["citations"],
+        "items": answer["items"],
     }
 
 
