@@ -109,7 +109,9 @@ def connect(target: Target, token: str | None, db: str | None):
     if db:
         kwargs["db_name"] = db
     try:
-        return MilvusClient(**kwargs)
+        client = MilvusClient(**kwargs)
+        client.list_collections(timeout=CONNECT_TIMEOUT)  # the first call that checks the credentials
+        return client
     except Exception as e:  # pymilvus raises MilvusException and friends
         raise StoreUnavailableError(f"{target.shown}: {describe(e, target, token)}") from None
 
@@ -120,11 +122,41 @@ def quiet_client_logs() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def _chain(e: BaseException):
+    seen: set[int] = set()
+    while e is not None and id(e) not in seen:  # pymilvus raises "e from e": the chain can loop
+        seen.add(id(e))
+        yield e
+        e = e.__cause__ or e.__context__
+
+
+def _grpc_status(e: BaseException) -> str | None:
+    for x in _chain(e):
+        code = getattr(x, "code", None)
+        if callable(code):
+            try:
+                return code().name
+            except Exception:
+                continue
+    return None
+
+
+def _chain_text(e: BaseException) -> str:
+    return " ".join(str(x) for x in _chain(e)).lower()
+
+
 def describe(e: BaseException, target: Target, token: str | None = None) -> str:
     """One line for a client error, the token removed."""
     text = str(getattr(e, "message", "") or e)
     low = text.lower()
-    if not target.network and ("lock" in low or "opened by another" in low or "in use" in low):
+    status = _grpc_status(e)
+    if status == "UNAUTHENTICATED":
+        reason = "authentication refused (check POLICYQA_MILVUS_TOKEN)"
+    elif status == "UNAVAILABLE" and any(w in _chain_text(e) for w in ("ssl", "tls", "handshake", "certificate")):
+        reason = "TLS failure (the server's certificate or protocol was not accepted)"
+    elif status in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+        reason = "Milvus is unreachable (connection lost or timed out)"
+    elif not target.network and ("lock" in low or "opened by another" in low or "in use" in low):
         reason = "the milvus-lite file is in use by another process (one process per file; use a server)"
     elif "database" in low and ("not found" in low or "not exist" in low):
         reason = "database not found"

@@ -36,7 +36,7 @@ from index.tokenizer import tokenize
 
 INSERT_ROWS = 500  # chunk rows per insert request
 INSERT_POSTINGS = 5000  # posting rows per insert request
-QUERY_BATCH = 1000
+QUERY_WINDOW = 16384  # Milvus' largest offset + limit
 DEFAULT_AVGDL = 240.0  # tokens per chunk; only used until the first batch sets the reference
 
 
@@ -184,18 +184,24 @@ class MilvusStore:
 
     # ----- low-level reads -----------------------------------------------------------------------
     def query_all(self, collection: str, expr: str, fields: list[str]) -> list[dict]:
-        """Every row matching ``expr`` (paged)."""
+        """Every row matching ``expr``: one query when they fit Milvus' 16,384-row window, else one per
+        slice of the primary-key range (keys are uniform hashes, so slices hold similar numbers)."""
+        n = self.count(collection, expr)
+        if n == 0:
+            return []
+        slices = max(1, -(-n * 2 // QUERY_WINDOW))
+        if slices == 1:
+            return self.client.query(collection, filter=expr, output_fields=fields, limit=QUERY_WINDOW,
+                                     timeout=CALL_TIMEOUT)
         out: list[dict] = []
-        it = self.client.query_iterator(collection, batch_size=QUERY_BATCH, filter=expr, output_fields=fields,
-                                        timeout=CALL_TIMEOUT)
-        try:
-            while True:
-                page = it.next()
-                if not page:
-                    break
-                out.extend(page)
-        finally:
-            it.close()
+        edges = [(2**63 * i) // slices for i in range(slices)] + [2**63]
+        for lo, hi in zip(edges, edges[1:], strict=False):
+            part = R.both(expr, f"id >= {lo} and id < {hi}")
+            rows = self.client.query(collection, filter=part, output_fields=fields, limit=QUERY_WINDOW,
+                                     timeout=CALL_TIMEOUT)
+            if len(rows) >= QUERY_WINDOW:
+                raise StoreError(f"{self.location}: {collection}: a key slice overflowed; retry")
+            out.extend(rows)
         return out
 
     def heads(self, doc_ids: Iterable[str], fields: tuple[str, ...] = ()) -> dict[str, dict]:
