@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``policyqa`` command."""
-    from index.store import StoreError, WriterBusyError
+    from index.backend import StoreError, WriterBusyError
     from qa.engine import NoDocumentsError
 
     args = build_parser().parse_args(argv)

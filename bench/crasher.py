@@ -1,16 +1,18 @@
 """Crash-safety driver: SIGKILL ``policyqa ingest`` at random moments, then check the data directory.
 
 In the style of a database "crasher": a seeded schedule starts ``python -m api.cli ingest`` on a growing
-synthetic corpus, kills it with SIGKILL at a random moment (anywhere in the run, or just after the commit
-of a new generation began, or just after it was sealed), then opens the data directory with a fresh
+synthetic corpus, kills it with SIGKILL at a random moment (anywhere in the run, or just after the next
+segment's directory appeared, or just after it was sealed; with ``POLICYQA_MERGE_FACTOR=2`` the writes
+trigger merges often, so kills land inside merges too), then opens the data directory with a fresh
 ``Store`` and checks that nothing was lost or half-written:
 
 * the catalog opens (``PRAGMA integrity_check``) and the store opens, repairing what the crash left;
-* CURRENT names the catalog's generation and that generation is sealed; at most two generation
-  directories exist; no temporary files are left (a kill inside an atomic write does leave one, which
-  is counted in the stats; ``--strict-temp-files`` makes it a failure);
-* FAISS and BM25 hold exactly the catalog's chunk rows (every chunk is searchable; spot checks find
-  a chunk by its own vector);
+* every segment the committed manifest names is sealed; no other segment directory survives the open
+  (but those retired by the last merge); no temporary files are left (a kill inside an atomic write
+  does leave one, which is counted in the stats; ``--strict-temp-files`` makes it a failure);
+* every live chunk row is live in exactly one live segment (the one its row names), and no live
+  segment holds a row the catalog does not; spot checks find chunks by their own vectors and by their
+  terms; the corpus-global term statistics equal a recount over the live rows;
 * every document is either absent or present with exactly the chunks of one complete version of it,
   and the documents written by the interrupted run form a prefix of the input order.
 
@@ -22,7 +24,8 @@ and a run usually makes one commit; many runs make many commits.
     python bench/crasher.py --kills 100 --real-model   # long run with the default model
     python bench/crasher.py --kills 20 --parts 6 --docs-per-part 2   # about what the tests run
 
-``CRASH_POINTS`` and ``ingest_crashing_at`` kill a writer at a named step of a commit instead.
+``CRASH_POINTS`` and ``ingest_crashing_at`` kill a writer at a named step of a commit instead;
+``MERGE_CRASH_POINTS`` and ``merge_crashing_at`` at a named step of a merge.
 """
 
 from __future__ import annotations
@@ -194,18 +197,14 @@ def describe(parts: list[Path], epoch: int) -> list[DocVersion]:
 
 
 # ----- on-disk state ---------------------------------------------------------------------------------
-def _gen_dirs(data_dir: Path) -> dict[int, bool]:
-    """Generation directories present: number -> sealed."""
-    from index import generations
+def _seg_dirs(data_dir: Path) -> dict[int, bool]:
+    """Segment directories present: id -> sealed."""
+    from index import segments
 
-    root = data_dir / "generations"
+    root = data_dir / "segments"
     if not root.is_dir():
         return {}
-    out = {}
-    for child in root.iterdir():
-        if child.name.isdigit():
-            out[int(child.name)] = generations.is_complete(child)
-    return out
+    return {int(c.name): segments.is_sealed(c) for c in root.iterdir() if c.name.isdigit()}
 
 
 def temp_files(data_dir: Path) -> list[Path]:
@@ -213,34 +212,46 @@ def temp_files(data_dir: Path) -> list[Path]:
     return sorted(p for p in data_dir.rglob("*") if p.is_file() and p.name.endswith(".tmp"))
 
 
+def _catalog_state(data_dir: Path) -> tuple[set[int], set[int], int] | None:
+    """(live segment ids, retired ids, largest chunk key) read without opening the store."""
+    conn = sqlite3.connect(f"file:{data_dir / 'catalog.sqlite'}?mode=ro", uri=True)
+    try:
+        live = {r[0] for r in conn.execute("SELECT id FROM segments")}
+        row = conn.execute("SELECT value FROM meta WHERE key = 'retired'").fetchone()
+        top = conn.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return live, set(json.loads(row[0])) if row else set(), top
+
+
 def raw_state(data_dir: Path) -> str:
     """Which crash window the on-disk state shows, read without opening (or repairing) the store."""
-    from index import generations
+    import numpy as np
 
-    catalog_path = data_dir / "catalog.sqlite"
-    if not catalog_path.exists():
+    if not (data_dir / "catalog.sqlite").exists():
         return "no catalog yet"
     try:
-        conn = sqlite3.connect(f"file:{catalog_path}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        finally:
-            conn.close()
+        state = _catalog_state(data_dir)
     except sqlite3.Error as e:
         return f"catalog unreadable before open ({e})"
-    number = int(row[0]) if row else 0
-    current = generations.read_current(data_dir) or 0
-    dirs = _gen_dirs(data_dir)
-    later = [n for n in dirs if n > number]
-    if current < number:
-        return "catalog committed, CURRENT not yet switched"
-    if any(dirs[n] for n in later):
-        return "next generation sealed, catalog not committed"
-    if later:
-        return "next generation partly written"
-    if number and not dirs.get(number):
-        return "live generation missing or unsealed"
-    return "clean (killed outside the commit's file writes)"
+    if state is None:
+        return "catalog without tables yet"
+    live, retired, top = state  # retired: merged away by the last merge, kept for readers until the next
+    dirs = _seg_dirs(data_dir)
+    extra = {n: sealed for n, sealed in dirs.items() if n not in live | retired}
+    if any(not dirs.get(n) for n in live):
+        return "published segment missing or unsealed"
+    for n, sealed in sorted(extra.items()):
+        kind = "commit"
+        try:
+            ids = np.load(data_dir / "segments" / f"{n:08d}" / "ids.npy", allow_pickle=False)
+            kind = "merge" if len(ids) and int(ids.max()) <= top else "commit"
+        except (OSError, ValueError):
+            pass
+        return f"{kind} segment {'sealed' if sealed else 'partly written'}, catalog not committed"
+    return "clean (killed outside the segment writes)"  # retired segments stay one merge, for readers
 
 
 # ----- checks ----------------------------------------------------------------------------------------
@@ -250,23 +261,25 @@ def _fail(msg: str) -> None:
 
 def check_store(data_dir: Path, spec=None, allow_temp: set[Path] = frozenset()) -> tuple[dict, dict, dict]:
     """Open the data directory with a fresh Store (which repairs what a crash left) and check that it is
-    whole: catalog integrity, CURRENT and the sealed live generation, at most two generation directories,
-    no stray temporary files (but ``allow_temp``), FAISS and BM25 holding exactly the chunk rows, every
-    chunk findable by its own vector (spot checks), every chunk with its document and every document
-    with chunks. ``spec``: the EmbedderSpec to create a missing directory with (None: the default).
+    whole: catalog integrity, every published segment sealed, no unpublished segment directory and no
+    stray temporary file (but ``allow_temp``) left, every live chunk row live in exactly one live
+    segment (the one its row names) and nothing else live, chunks findable by their own vectors and by
+    their terms (spot checks), term statistics equal to a recount, every chunk with its document and
+    every document with chunks. ``spec``: the EmbedderSpec to create a missing directory with.
 
     Returns (stats, {doc_id: (normalized, content_hash)}, {doc_id: [chunk_id, ...]}).
     """
-    import faiss
+    from collections import Counter as _Counter
+
     import numpy as np
 
-    from index import catalog, generations
+    from index import segments
     from index.store import Store
 
     if not (data_dir / "catalog.sqlite").exists():
-        if any(data_dir.glob("generations/*")):
-            _fail("generation files exist without a catalog")
-        return {"generation": 0, "documents": 0, "chunks": 0}, {}, {}  # killed before the store existed
+        if any(data_dir.glob("segments/*")):
+            _fail("segment files exist without a catalog")
+        return {"generation": 0, "documents": 0, "chunks": 0, "commits": 0}, {}, {}  # killed before the store existed
     conn = sqlite3.connect(data_dir / "catalog.sqlite")
     try:
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -278,30 +291,49 @@ def check_store(data_dir: Path, spec=None, allow_temp: set[Path] = frozenset()) 
     store = Store(data_dir, spec)  # opening repairs what a crash left behind
     try:
         stats = store.stats()
-        number = stats["generation"]
-        if number:
-            if generations.read_current(data_dir) != number:
-                _fail(f"CURRENT is {generations.read_current(data_dir)}, catalog says {number}")
-            if not generations.is_complete(generations.gen_dir(data_dir, number)):
-                _fail(f"live generation {number} is not sealed")
-        dirs = _gen_dirs(data_dir)
-        if len(dirs) > 2:
-            _fail(f"{len(dirs)} generation directories accumulate: {sorted(dirs)}")
         stray = [p for p in temp_files(data_dir) if p not in allow_temp]
         if stray:
             _fail(f"stray temporary files left: {[str(p.relative_to(data_dir)) for p in stray]}")
-
-        with store.read() as (rconn, gen):
-            if gen.number != catalog.generation(rconn):
-                _fail(
-                    f"reader got generation {gen.number} for catalog generation {catalog.generation(rconn)}"
-                )
-            rows = [r[0] for r in rconn.execute("SELECT id FROM chunks ORDER BY id")]
-            faiss_ids = sorted(faiss.vector_to_array(gen.vectors.index.id_map).tolist()) if rows else []
-            if len(gen.vectors) != len(rows) or faiss_ids != rows:
-                _fail(f"FAISS holds {len(gen.vectors)} vectors, catalog {len(rows)} chunk rows")
-            if sorted(gen.lexical.ids.tolist()) != rows:
-                _fail(f"BM25 holds {len(gen.lexical.ids)} ids, catalog {len(rows)} chunk rows")
+        with store.read() as view:
+            rconn = view._conn
+            live_ids = {seg.id for seg, _m in view.segments}
+            retired = set(json.loads((rconn.execute("SELECT value FROM meta WHERE key = 'retired'").fetchone()
+                                      or ["[]"])[0]))
+            for n, sealed in _seg_dirs(data_dir).items():
+                if n not in live_ids | retired:
+                    _fail(f"segment directory {n} survives the open but no manifest names it")
+                if n in live_ids and not sealed:
+                    _fail(f"published segment {n} is not sealed")
+            rows = {r[0]: r[1] for r in rconn.execute("SELECT id, segment FROM chunks")}
+            live: dict[int, int] = {}
+            for seg, mask in view.segments:
+                ids = np.asarray(seg.arrays.ids)
+                for key in (ids if mask is None else ids[mask]).tolist():
+                    if key in live:
+                        _fail(f"chunk {key} is live in segments {live[key]} and {seg.id}")
+                    live[key] = seg.id
+            if live != rows:
+                missing = sorted(set(rows) - set(live))[:5]
+                extra = sorted(set(live) - set(rows))[:5]
+                moved = sorted(k for k in set(rows) & set(live) if rows[k] != live[k])[:5]
+                _fail(f"segments and catalog disagree: unsearchable {missing}, deleted but live {extra}, "
+                      f"in another segment than their row says {moved}")
+            if view.n_chunks != len(rows):
+                _fail(f"n_chunks is {view.n_chunks}, catalog has {len(rows)} chunk rows")
+            df: _Counter = _Counter()
+            total = 0
+            tokens_of: dict[int, list[str]] = {}
+            for key, toks, n_tokens in rconn.execute("SELECT id, tokens, n_tokens FROM chunks"):
+                toks = json.loads(toks)
+                tokens_of[key] = toks
+                df.update(set(toks))
+                total += n_tokens
+            stored = {t: n for t, n in rconn.execute("SELECT term, df FROM terms WHERE df != 0")}
+            if stored != dict(df):
+                bad = sorted(t for t in set(stored) | set(df) if stored.get(t) != df.get(t))[:5]
+                _fail(f"term statistics differ from a recount for {bad}")
+            if int((rconn.execute("SELECT value FROM meta WHERE key = 'total_len'").fetchone() or [0])[0]) != total:
+                _fail("total token length differs from a recount")
             docs = {
                 r[0]: (r[1], r[2])
                 for r in rconn.execute("SELECT doc_id, normalized, content_hash FROM documents")
@@ -315,15 +347,21 @@ def check_store(data_dir: Path, spec=None, allow_temp: set[Path] = frozenset()) 
                 _fail(f"chunks without a document: {sorted(set(chunks) - set(docs))[:5]}")
             if set(docs) - set(chunks):
                 _fail(f"documents without chunks: {sorted(set(docs) - set(chunks))[:5]}")
-            # every chunk is findable by its own vector (spot checks, deterministic)
-            if rows:
-                dim = gen.vectors.dim
-                for rid in rows[:: max(1, len(rows) // 7)]:
-                    blob = rconn.execute("SELECT embedding FROM chunks WHERE id = ?", (rid,)).fetchone()[0]
-                    vec = np.frombuffer(blob, dtype="<f4").reshape(dim)
-                    scores, ids = gen.vectors.search(vec, 5)
-                    if rid not in ids.tolist():
-                        _fail(f"chunk row {rid} is not found by its own vector")
+            # every chunk is findable by its own vector and by its own terms (spot checks, deterministic)
+            keys = sorted(rows)
+            by_seg = {seg.id: seg for seg, _m in view.segments}
+            for key in keys[:: max(1, len(keys) // 7)]:
+                seg = by_seg[rows[key]]
+                pos = int(np.searchsorted(seg.arrays.ids, key))
+                vec = np.asarray(seg.arrays.vectors[pos])
+                _scores, found = view.dense(vec, 5)
+                if key not in found.tolist():
+                    _fail(f"chunk row {key} is not found by its own vector")
+                toks = [t for t in tokens_of[key] if len(t) >= 2][:3]
+                if toks and key not in view.lexical(toks, len(keys))[1].tolist():
+                    _fail(f"chunk row {key} is not found by its terms {toks}")
+                if segments.is_sealed(seg.directory) is False:
+                    _fail(f"segment {seg.id} lost its seal")
     finally:
         store.close()
 
@@ -383,6 +421,7 @@ def ingest_env(real_model: bool = False) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env.pop("POLICYQA_DATA", None)
+    env.setdefault("POLICYQA_MERGE_FACTOR", "2")  # merge often, so that kills land inside merges too
     if real_model:
         env.pop("POLICYQA_EMBEDDER", None)
     else:
@@ -391,12 +430,22 @@ def ingest_env(real_model: bool = False) -> dict[str, str]:
 
 
 def catalog_generation(data_dir: Path) -> int:
+    """Commits and merges the catalog has published (0 before the first)."""
+    return _meta_int(data_dir, "generation")
+
+
+def catalog_commits(data_dir: Path) -> int:
+    """Commits of documents the catalog has published (merges not counted)."""
+    return _meta_int(data_dir, "commits")
+
+
+def _meta_int(data_dir: Path, key: str) -> int:
     path = data_dir / "catalog.sqlite"
     if not path.exists():
         return 0
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     except sqlite3.Error:
         return 0
     finally:
@@ -439,10 +488,10 @@ def run_round(
     run_timeout: float,
 ) -> tuple[int, float, float | None]:
     """Run one ingest; unless ``mode`` is "complete", SIGKILL it ``delay`` seconds after its start
-    ("anywhere"), after the next generation's directory appeared ("in-commit") or after it was sealed
-    ("after-seal"). Returns (exit status, seconds run, seconds from the new generation's directory to
+    ("anywhere"), after the next segment's directory appeared ("in-commit") or after it was sealed
+    ("after-seal"). Returns (exit status, seconds run, seconds from the new segment's directory to
     the exit of a run that was not killed, when seen)."""
-    nxt = data_dir / "generations" / f"{catalog_generation(data_dir) + 1:08d}"
+    nxt = data_dir / "segments" / f"{_meta_int(data_dir, 'next_segment') + 1:08d}"
     marker = nxt / "DONE" if mode == "after-seal" else nxt
     stale = _identity(marker)  # an interrupted try at the same generation may have left it
     t0 = time.monotonic()
@@ -601,19 +650,24 @@ def crash_loop(
 
 # ----- deterministic crash points ----------------------------------------------------------------------
 CRASH_POINTS = {
-    "inserts-done": "catalog rows inserted (uncommitted), before the new generation's directory exists",
-    "mid-save": "vectors written into the new generation's directory, BM25 files not yet",
-    "after-seal": "new generation sealed with DONE, catalog not committed",
-    "after-catalog-commit": "catalog committed, CURRENT not switched",
-    "mid-current-write": "inside the atomic write of CURRENT: temp file written, not renamed",
-    "final-prune": "CURRENT switched, old generations not pruned yet",
+    "inserts-done": "catalog rows inserted (uncommitted), before the new segment's directory exists",
+    "segment-unsealed": "the new segment's arrays written, DONE not yet",
+    "mid-done-write": "inside the atomic write of the new segment's DONE: temp file written, not renamed",
+    "after-seal": "new segment sealed with DONE, catalog not committed",
+    "after-commit": "catalog committed (the batch is published), the merges it made due not run",
+    "merge-published": "a merge committed, the segments it retired not removed yet",
 }
+MERGE_CRASH_POINTS = {
+    "merge-unsealed": "the merged segment's arrays written, DONE not yet",
+    "merge-sealed": "merged segment sealed, the merge's catalog transaction not committed",
+    "merge-published": "merge committed, the segments it retired not removed yet",
+}
+COMMITTED = {"after-commit", "merge-published"}  # ingest points past the batch's commit
 
 
 def _install_crash_point(point: str) -> None:
     """Patch the store's write path so that this process SIGKILLs itself at ``point``."""
-    from index import generations
-    from index.lexical_store import Bm25sLexicalStore
+    from index import segments, store
 
     def die() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -635,26 +689,43 @@ def _install_crash_point(point: str) -> None:
         setattr(owner, name, patched)
 
     if point == "inserts-done":
-        wrap(generations, "prune", before=False)  # the first prune of a commit precedes its mkdir
-    elif point == "mid-save":
-        wrap(Bm25sLexicalStore, "save", before=True)
-    elif point == "after-seal":
-        wrap(generations, "mark_done", before=False)
-    elif point == "after-catalog-commit":
-        wrap(generations, "write_current", before=True)
-    elif point == "mid-current-write":
+        wrap(segments, "write", before=True)
+    elif point in ("segment-unsealed", "merge-unsealed"):
+        wrap(segments, "atomic_write", before=True)  # the DONE of the first segment written
+    elif point == "mid-done-write":
         real_replace = os.replace
 
         def replace(src, dst, *a, **kw):
-            if Path(dst).name == "CURRENT":
+            if Path(dst).name == segments.DONE:
                 die()
             return real_replace(src, dst, *a, **kw)
 
         os.replace = replace
-    elif point == "final-prune":
-        wrap(generations, "prune", before=True, nth=2)
+    elif point in ("after-seal", "merge-sealed"):
+        wrap(segments, "write", before=False)
+    elif point == "after-commit":
+        wrap(store.Store, "merge", before=True)
+    elif point == "merge-published":
+        wrap(segments, "remove_orphans", before=True)  # merges remove what the previous one retired
     else:
-        raise ValueError(f"unknown crash point {point!r}; known: {', '.join(CRASH_POINTS)}")
+        raise ValueError(f"unknown crash point {point!r}; known: {', '.join(CRASH_POINTS | MERGE_CRASH_POINTS)}")
+
+
+def merge_crashing_at(point: str, data_dir: Path, env: dict[str, str]) -> int:
+    """Force-merge every segment of ``data_dir`` in a child process that SIGKILLs itself at ``point``."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--merge-crash-at", point, "--data-dir", str(data_dir)]
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True).returncode
+
+
+def _merge_child(point: str, data_dir: str) -> int:
+    sys.path.insert(0, str(ROOT))
+    _install_crash_point(point)
+    from index.store import Store
+
+    store = Store(data_dir)
+    with store.lock:
+        store.merge(force=True)
+    return 0
 
 
 def ingest_crashing_at(point: str, data_dir: Path, paths: list[Path], env: dict[str, str]) -> int:
@@ -683,11 +754,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", help="keep the corpus and data directory here (default: a temp dir)")
     p.add_argument("--strict-temp-files", action="store_true", help="fail when a kill leaves a temp file")
     p.add_argument("--crash-at", choices=sorted(CRASH_POINTS), help=argparse.SUPPRESS)
+    p.add_argument("--merge-crash-at", choices=sorted(MERGE_CRASH_POINTS), help=argparse.SUPPRESS)
     p.add_argument("--data-dir", help=argparse.SUPPRESS)
     p.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.crash_at:  # child process of ingest_crashing_at
         return _child(args.crash_at, args.data_dir, args.paths)
+    if args.merge_crash_at:  # child process of merge_crashing_at
+        return _merge_child(args.merge_crash_at, args.data_dir)
     sys.path.insert(0, str(ROOT))
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="policyqa-crasher-"))
     workdir.mkdir(parents=True, exist_ok=True)

@@ -993,17 +993,23 @@ def _vm_hwm_kb(pid: int) -> int:
 
 
 def stored_documents(data: Path) -> dict[str, dict]:
-    """Every stored document: its fields and its chunks (ids, texts, embeddings)."""
+    """Every stored document: its fields and its chunks (ids, texts, embeddings read from their segments)."""
+    import numpy as np
+
     from index.store import Store
 
     store = Store(data)
     try:
-        conn = store._conn()
-        q = "SELECT doc_id, title, date, source, url, original, normalized, content_hash, offsets FROM documents"
-        docs = {r["doc_id"]: dict(r) for r in conn.execute(q)}
-        q = "SELECT doc_id, chunk_id, text, embedding FROM chunks ORDER BY doc_id, position"
-        for doc_id, chunk_id, text, emb in conn.execute(q):
-            docs[doc_id].setdefault("chunks", []).append((chunk_id, text, emb))
+        with store.read() as view:
+            conn = view._conn
+            q = "SELECT doc_id, title, date, source, url, original, normalized, content_hash, offsets FROM documents"
+            docs = {r["doc_id"]: dict(r) for r in conn.execute(q)}
+            by_seg = {seg.id: seg for seg, _mask in view.segments}
+            q = "SELECT doc_id, chunk_id, text, id, segment FROM chunks ORDER BY doc_id, position"
+            for doc_id, chunk_id, text, key, seg_id in conn.execute(q):
+                seg = by_seg[seg_id]
+                vec = np.asarray(seg.arrays.vectors[int(np.searchsorted(seg.arrays.ids, key))]).tobytes()
+                docs[doc_id].setdefault("chunks", []).append((chunk_id, text, vec))
     finally:
         store.close()
     return docs

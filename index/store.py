@@ -1,78 +1,50 @@
-"""The data directory: catalog, derived index generations, config and the writer lock.
+"""The local store: one data directory holding the catalog, immutable segments, config and the writer lock.
 
-Writes are batched commits. Embedding happens before the lock is taken; the lock is held only while a
-batch commits (catalog rows, then derived files of a new generation, then the CURRENT switch). Readers
-never lock: each query runs inside one SQLite read transaction and uses the derived files of exactly
-the generation that transaction sees.
+A write costs what its batch costs. Embedding and tokenizing happen before the lock is taken; under
+the lock a commit (1) inserts the batch's rows into the catalog, tombstones the chunks it replaces or
+deletes and updates the corpus-global term statistics, (2) writes the batch's vectors and postings as
+one new segment directory and seals it, (3) commits the catalog transaction, which also publishes the
+new live set of segments (the ``segments`` table). A kill before (3) leaves an unreferenced segment
+directory, removed by the next open; after (3) everything is durable. No step reads the rest of the
+corpus. A tiered merge policy then combines small segments (each merge is its own commit of the same
+shape), so a row is rewritten O(log N) times over the life of the store.
+
+Readers never lock: each read runs inside one SQLite read transaction and uses exactly the segments,
+tombstones and statistics that transaction sees.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
 import re
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 from filelock import FileLock, Timeout
 
 from corpus.prepare import Document
-from index import catalog, generations
+from index import catalog, segments
+from index.backend import NO_FILTER, ChunkRow, Filter, StoreError, TermStats, WriterBusyError, WriteResult
 from index.embedder import Embedder, EmbedderSpec, create_embedder
-from index.lexical_store import LexicalStore, create_lexical_store
-from index.pinyin_bridge import PinyinBridge, romanize_vocabulary
+from index.generations import atomic_write, remove_temp_files
+from index.pinyin_bridge import PinyinBridge, romanize
+from index.segments import Segment
 from index.tokenizer import tokenize
-from index.vector_store import VectorStore, create_vector_store
+
+__all__ = ["Store", "StoreError", "WriterBusyError", "WriteResult", "LocalView", "dedup_key"]
 
 CONFIG = "config.json"
 LOCK = "write.lock"
 DEFAULT_LOCK_TIMEOUT = 30.0  # seconds; $POLICYQA_LOCK_TIMEOUT overrides
-
-
-class StoreError(Exception):
-    """A problem with the data directory, with a message for the user."""
-
-
-class WriterBusyError(StoreError):
-    """Another process held the write lock for longer than the bounded wait."""
-
-
-@dataclass
-class WriteResult:
-    """What one write did, per document id."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (doc_id, id it duplicates)
-    deleted: list[str] = field(default_factory=list)
-
-    def merge(self, other: WriteResult) -> None:
-        for name in ("added", "updated", "unchanged", "duplicates", "deleted"):
-            getattr(self, name).extend(getattr(other, name))
-
-
-@dataclass
-class Generation:
-    """The derived stores of one committed generation, loaded in memory."""
-
-    number: int
-    vectors: VectorStore
-    lexical: LexicalStore
-    romanized: dict[str, str]  # corpus token -> toneless pinyin, for the tokens that have one
-    bridge: PinyinBridge
-
-    PINYIN = "pinyin.json"
-
-    def save(self, directory: Path) -> None:
-        """Write the derived files of this generation into ``directory``."""
-        self.vectors.save(directory)
-        self.lexical.save(directory)
-        (directory / self.PINYIN).write_text(json.dumps(self.romanized, ensure_ascii=False), encoding="utf-8")
+MERGE_FACTOR = 8  # segments of one size class merged at a time
+READ_RETRIES = 5  # a snapshot whose merged-away segment was removed before it loaded is retaken
 
 
 def dedup_key(text: str) -> str:
@@ -86,25 +58,48 @@ def _embed_text(title: str, text: str) -> str:
 
 
 class Store:
-    """One policyqa data directory."""
+    """One policyqa data directory (implements :class:`index.backend.StoreBackend`)."""
 
-    def __init__(self, data_dir: Path | str, embedder: EmbedderSpec | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path | str,
+        embedder: EmbedderSpec | None = None,
+        ann_min: int = segments.ANN_MIN,
+        merge_factor: int | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir).expanduser()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.location = str(self.data_dir)
         self.config = self._load_config(embedder)
         self.spec = EmbedderSpec(**self.config["embedder"])
+        self.ann_min = ann_min
+        self.merge_factor = merge_factor or _env_int("POLICYQA_MERGE_FACTOR", MERGE_FACTOR)
         self._embedder: Embedder | None = None
+        self._embedder_lock = threading.Lock()
         self._local = threading.local()
-        self._gen: Generation | None = None
-        self._gen_lock = threading.Lock()
+        self._segments: dict[int, Segment] = {}
+        self._masks: dict[tuple[int, int], np.ndarray | None] = {}
+        self._seg_lock = threading.Lock()
         self.lock = FileLock(str(self.data_dir / LOCK))
-        with self._connection_for_write() as conn:
-            number = catalog.generation(conn)
-        if number and not (
-            generations.read_current(self.data_dir) == number
-            and generations.is_complete(generations.gen_dir(self.data_dir, number))
-        ):
-            self._try_recover()
+        with _Closing(catalog.connect(self.data_dir / "catalog.sqlite")) as conn:
+            if self._needs_repair(conn):
+                self._try_recover()
+
+    def _needs_repair(self, conn) -> bool:
+        """Whether a crash left something behind (temp files, unpublished segment directories): cheap,
+        it lists the data directory and the segments directory, nothing else."""
+        if any(self.data_dir.glob(".*.tmp")):
+            return True
+        root = self.data_dir / "segments"
+        if not root.is_dir():
+            return False
+        keep = self._kept_segments(conn)
+        return any(child.name.isdigit() and int(child.name) not in keep for child in root.iterdir())
+
+    @staticmethod
+    def _kept_segments(conn) -> set[int]:
+        live = {s for s, _n, _d in catalog.manifest(conn)}
+        return live | set(json.loads(catalog.get_meta(conn, "retired", "[]")))
 
     def _try_recover(self) -> None:
         try:
@@ -132,8 +127,8 @@ class Store:
                 )
             return config
         spec = requested or EmbedderSpec()
-        config = {"embedder": spec.as_dict(), "vector_store": "faiss", "lexical_store": "bm25s"}
-        generations.atomic_write(path, json.dumps(config, indent=2))
+        config = {"embedder": spec.as_dict(), "layout": "segments", "vector_store": "faiss", "lexical": "bm25"}
+        atomic_write(path, json.dumps(config, indent=2))
         return config
 
     def use_embedder(self, embedder: Embedder) -> None:
@@ -147,9 +142,11 @@ class Store:
 
     @property
     def embedder(self) -> Embedder:
-        """The embedder, loaded on first use."""
+        """The embedder, loaded on first use, once per store even when threads race for it."""
         if self._embedder is None:
-            self._embedder = create_embedder(self.spec)
+            with self._embedder_lock:
+                if self._embedder is None:
+                    self._embedder = create_embedder(self.spec)
         return self._embedder
 
     # ----- connections ---------------------------------------------------------------------
@@ -158,9 +155,6 @@ class Store:
         if conn is None:
             conn = self._local.conn = catalog.connect(self.data_dir / "catalog.sqlite")
         return conn
-
-    def _connection_for_write(self):
-        return _Closing(catalog.connect(self.data_dir / "catalog.sqlite"))
 
     def close(self) -> None:
         """Close this thread's catalog connection."""
@@ -174,12 +168,13 @@ class Store:
         """Counts and state of the data directory."""
         conn = self._conn()
         docs = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-        chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return {
             "data_dir": str(self.data_dir),
             "documents": docs,
-            "chunks": chunks,
+            "chunks": catalog.meta_int(conn, "n_chunks"),
             "generation": catalog.generation(conn),
+            "commits": catalog.meta_int(conn, "commits"),
+            "segments": len(catalog.manifest(conn)),
             "embedder": self.spec.as_dict(),
         }
 
@@ -195,66 +190,57 @@ class Store:
 
     def get_document(self, doc_id: str) -> dict | None:
         """One document with its original and normalized text, or None."""
-        row = self._conn().execute(
-            "SELECT doc_id, title, date, source, url, path, original, normalized, body_start, raw, "
-            "added_at, updated_at FROM documents WHERE doc_id = ?",
-            (doc_id,),
-        ).fetchone()
-        return dict(row) if row else None
+        return _document(self._conn(), doc_id)
 
-    def offsets(self, doc_id: str) -> np.ndarray:
-        """The map from a document's normalized text to its original text."""
-        maps = catalog.document_offsets(self._conn(), [doc_id])
-        if doc_id not in maps:
-            raise KeyError(doc_id)
-        return maps[doc_id]
+    @contextlib.contextmanager
+    def read(self) -> Iterator[LocalView]:
+        """``with store.read() as view:`` one consistent snapshot (catalog rows, segments, statistics)."""
+        conn = self._conn()
+        for attempt in range(READ_RETRIES):
+            conn.execute("BEGIN")
+            try:
+                view = LocalView(self, conn)
+            except FileNotFoundError:  # merged away and removed before this reader loaded it
+                conn.execute("COMMIT")
+                if attempt == READ_RETRIES - 1:
+                    raise
+                continue
+            try:
+                yield view
+            finally:
+                conn.execute("COMMIT")
+            return
 
-    def read(self) -> _ReadTransaction:
-        """A consistent read: the catalog snapshot and the derived stores of the same generation."""
-        return _ReadTransaction(self)
+    def _segment(self, segment: int) -> Segment:
+        with self._seg_lock:
+            seg = self._segments.get(segment)
+            if seg is None:
+                seg = self._segments[segment] = Segment(segment, segments.seg_dir(self.data_dir, segment))
+            return seg
 
-    def _generation_for(self, number: int) -> Generation:
-        with self._gen_lock:
-            if self._gen is not None and self._gen.number == number:
-                return self._gen
-            directory = generations.gen_dir(self.data_dir, number)
-            if number == 0:
-                gen = self._empty_generation()
-            elif generations.is_complete(directory):
-                try:
-                    gen = self._load_generation(number, directory)
-                except (OSError, RuntimeError, ValueError):  # pruned by a writer two commits on
-                    gen = self._rebuild_in_memory(number)
-            else:
-                gen = self._rebuild_in_memory(number)
-            self._gen = gen
-            return gen
+    def _live_mask(self, conn, seg: Segment, deleted: int) -> np.ndarray | None:
+        key = (seg.id, deleted)
+        with self._seg_lock:
+            if key in self._masks:
+                return self._masks[key]
+        mask = seg.live_mask(catalog.tombstones(conn, seg.id)) if deleted else None
+        with self._seg_lock:
+            self._masks[key] = mask
+        return mask
 
-    def _empty_generation(self) -> Generation:
-        vectors = create_vector_store(self.config["vector_store"], self._dim())
-        lexical = create_lexical_store(self.config["lexical_store"])
-        return Generation(0, vectors, lexical, {}, PinyinBridge([]))
-
-    def _dim(self) -> int:
-        stored = catalog.get_meta(self._conn(), "dim")
-        return int(stored) if stored else self.embedder.dim
-
-    def _load_generation(self, number: int, directory: Path) -> Generation:
-        vectors = create_vector_store(self.config["vector_store"], self._dim())
-        vectors.load(directory)
-        lexical = create_lexical_store(self.config["lexical_store"])
-        lexical.load(directory)
-        romanized = json.loads((directory / Generation.PINYIN).read_text(encoding="utf-8"))
-        return Generation(number, vectors, lexical, romanized, _bridge(lexical, romanized))
-
-    def _rebuild_in_memory(self, number: int) -> Generation:
-        """Derive the stores from the catalog (the generation's files are missing or unsealed)."""
-        return self._build_generation(self._conn(), number)
+    def _forget(self, live: set[int]) -> None:
+        """Drop cached segments and masks no longer published (their files may go)."""
+        with self._seg_lock:
+            for s in [s for s in self._segments if s not in live]:
+                del self._segments[s]
+            for key in [k for k in self._masks if k[0] not in live]:
+                del self._masks[key]
 
     # ----- writes --------------------------------------------------------------------------
-    def plan(self, docs: Iterable[Document]) -> tuple[list[Document], WriteResult]:
-        """Split documents into those that need writing and those unchanged or duplicates."""
-        return _plan(self._conn(), docs)
+    def plan(self, docs: Iterable[Document], replace: bool = False) -> tuple[list[Document], WriteResult]:
+        """Split documents into those that need writing and those unchanged, duplicates or conflicting
+        with a stored document of the same id from another source file (unless ``replace``)."""
+        return _plan(self._conn(), docs, replace)
 
     def embed(self, docs: list[Document], show_progress: bool = False) -> list[np.ndarray]:
         """Embeddings of every chunk of each document (title kept with each chunk)."""
@@ -273,13 +259,15 @@ class Store:
         embeddings: list[np.ndarray] | None = None,
         delete: Iterable[str] = (),
         lock_timeout: float | None = None,
+        replace: bool = False,
     ) -> WriteResult:
-        """Commit documents (and deletions) as one unit; returns what changed.
+        """Commit documents (upserts by doc_id) and deletions as one unit; returns what changed.
 
         Embedding and tokenizing happen before the write lock is taken; the lock wait is bounded by
-        ``lock_timeout`` (default ``$POLICYQA_LOCK_TIMEOUT``, else 30 s).
+        ``lock_timeout`` (default ``$POLICYQA_LOCK_TIMEOUT``, else 30 s). Merges the commit makes due
+        run after it, under the same lock hold.
         """
-        todo, result = self.plan(docs)
+        todo, result = self.plan(docs, replace)
         if embeddings is None:
             embeddings = self.embed(todo)
         else:
@@ -288,7 +276,8 @@ class Store:
         delete = list(delete)
         if not todo and not delete:
             return result
-        rows = [_chunk_rows(doc, vecs) for doc, vecs in zip(todo, embeddings, strict=True)]
+        tokens = {d.doc_id: [tokenize(_embed_text(d.title, c.text)) for c in d.chunks] for d in todo}
+        vectors = {d.doc_id: np.asarray(e, np.float32) for d, e in zip(todo, embeddings, strict=True)}
         timeout = lock_timeout if lock_timeout is not None else _lock_timeout()
         try:
             self.lock.acquire(timeout=timeout)
@@ -297,108 +286,351 @@ class Store:
                 f"another writer holds {self.data_dir / LOCK}; gave up after {timeout:.0f}s"
             ) from None
         try:
-            dim = int(embeddings[0].shape[1]) if embeddings else 0
-            self._commit(todo, rows, delete, result, dim)
+            self._commit(todo, tokens, vectors, delete, result, replace)
+            self.merge()
         finally:
             self.lock.release()
         return result
 
     def _commit(
-        self, docs: list[Document], rows: list[list[tuple]], delete: list[str], result: WriteResult, dim: int
+        self,
+        docs: list[Document],
+        tokens: dict[str, list[list[str]]],
+        vectors: dict[str, np.ndarray],
+        delete: list[str],
+        result: WriteResult,
+        replace: bool,
     ) -> None:
-        with self._connection_for_write() as conn:
+        with _Closing(catalog.connect(self.data_dir / "catalog.sqlite")) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                generations.remove_temp_files(self.data_dir)
+                remove_temp_files(self.data_dir)
+                gone: list[tuple[int, int, str, int]] = []  # (key, segment, tokens json, n_tokens)
                 for doc_id in delete:
+                    old = _chunks_of(conn, doc_id)
                     if conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount:
                         result.deleted.append(doc_id)
+                        gone.extend(old)
                 # Re-checked under the lock: a writer that committed meanwhile may hold the same text.
-                todo, late = _plan(conn, docs)
+                todo, late = _plan(conn, docs, replace)
                 result.unchanged.extend(late.unchanged)
                 result.duplicates.extend(late.duplicates)
-                by_id = {d.doc_id: r for d, r in zip(docs, rows, strict=True)}
-                for doc in todo:
-                    self._insert(conn, doc, by_id[doc.doc_id], result)
-                if not result.deleted and not todo:
+                result.conflicts.extend(late.conflicts)
+                if not gone and not todo:
                     conn.execute("ROLLBACK")
                     return
-                if todo:
+                seg_id = catalog.meta_int(conn, "next_segment") + 1
+                row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").fetchone()
+                next_key = (row[0] if row else 0) + 1
+                sources = catalog.source_ids(conn, [d.source for d in todo])
+                keys, vecs, dates, srcs, toks = [], [], [], [], []
+                for doc in todo:
+                    old = _chunks_of(conn, doc.doc_id)
+                    gone.extend(old)
+                    existed = conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc.doc_id,)).rowcount
+                    (result.updated if existed else result.added).append(doc.doc_id)
+                    _insert_document(conn, doc)
+                    doc_tokens = tokens[doc.doc_id]
+                    rows = []
+                    for chunk, chunk_tokens in zip(doc.chunks, doc_tokens, strict=True):
+                        rows.append((next_key, chunk.chunk_id, doc.doc_id, chunk.position, chunk.start, chunk.end,
+                                     chunk.text, json.dumps(chunk_tokens, ensure_ascii=False),
+                                     max(1, len(chunk_tokens)), dedup_key(chunk.text), seg_id))
+                        keys.append(next_key)
+                        next_key += 1
+                    conn.executemany(
+                        "INSERT INTO chunks(id, chunk_id, doc_id, position, start, end, text, tokens, n_tokens, "
+                        "dedup_key, segment) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        rows,
+                    )
+                    vecs.append(vectors[doc.doc_id])
+                    dates.extend([catalog.date_ordinal(doc.date)] * len(doc.chunks))
+                    srcs.extend([sources.get(doc.source, -1)] * len(doc.chunks))
+                    toks.extend(doc_tokens)
+                self._update_statistics(conn, gone, toks)
+                if gone:
+                    conn.executemany("INSERT INTO tombstones(id, segment) VALUES (?, ?)", [(g[0], g[1]) for g in gone])
+                    for seg, n in Counter(g[1] for g in gone).items():
+                        conn.execute("UPDATE segments SET deleted = deleted + ? WHERE id = ?", (n, seg))
+                if keys:
+                    dim = int(vecs[0].shape[1])
+                    stored_dim = catalog.get_meta(conn, "dim")
+                    if stored_dim and int(stored_dim) != dim:
+                        raise StoreError(f"{self.data_dir}: vectors of dimension {dim}, the store holds {stored_dim}")
                     catalog.set_meta(conn, "dim", str(dim))
-                number = catalog.generation(conn) + 1
-                catalog.set_meta(conn, "generation", str(number))
-                directory = generations.gen_dir(self.data_dir, number)
-                generations.prune(self.data_dir, keep={number - 1})  # also a crashed try at `number`
-                directory.mkdir(parents=True)
-                gen = self._build_generation(conn, number)
-                gen.save(directory)
-                generations.mark_done(directory, number)
+                    arrays = segments.build(np.asarray(keys, np.int64), np.concatenate(vecs),
+                                            np.asarray(dates, np.int32), np.asarray(srcs, np.int32), toks)
+                    ann = segments.write(segments.seg_dir(self.data_dir, seg_id), arrays, self.ann_min)
+                    conn.execute("INSERT INTO segments(id, n, deleted, ann) VALUES (?, ?, 0, ?)",
+                                 (seg_id, len(keys), int(ann)))
+                    catalog.set_meta(conn, "next_segment", str(seg_id))
+                catalog.set_meta(conn, "generation", str(catalog.generation(conn) + 1))
+                catalog.set_meta(conn, "commits", str(catalog.meta_int(conn, "commits") + 1))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        generations.write_current(self.data_dir, number)
-        generations.prune(self.data_dir, keep={number, number - 1})
-        with self._gen_lock:
-            self._gen = gen
 
-    def _insert(self, conn, doc: Document, rows: list[tuple], result: WriteResult) -> None:
-        existed = conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc.doc_id,)).rowcount
-        (result.updated if existed else result.added).append(doc.doc_id)
-        conn.execute(
-            "INSERT INTO documents(doc_id, title, date, source, url, path, original, normalized, offsets, "
-            "body_start, raw, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                doc.doc_id,
-                doc.title,
-                doc.date,
-                doc.source,
-                doc.url,
-                doc.path,
-                doc.original,
-                doc.text,
-                np.asarray(doc.offsets, dtype="<i8").tobytes(),
-                doc.body_start,
-                doc.raw,
-                doc.content_hash,
-            ),
-        )
-        conn.executemany(
-            "INSERT INTO chunks(chunk_id, doc_id, position, start, end, text, tokens, dedup_key, embedding) "
-            "VALUES (?,?,?,?,?,?,?,?,?)",
-            rows,
-        )
+    @staticmethod
+    def _update_statistics(conn, gone: list[tuple], added: list[list[str]]) -> None:
+        """Corpus-global BM25 statistics: chunk frequencies, chunk count, total length (exact after
+        every commit, so scores never depend on how the rows are split into segments)."""
+        delta: Counter = Counter()
+        length = 0
+        for _key, _seg, toks_json, n_tokens in gone:
+            delta.subtract(set(json.loads(toks_json)))
+            length -= n_tokens
+        for toks in added:
+            delta.update(set(toks))
+            length += max(1, len(toks))
+        changes = [(t, d) for t, d in delta.items() if d]
+        if changes:
+            new = [t for t, _d in changes]
+            existing = set()
+            for i in range(0, len(new), 500):
+                part = new[i : i + 500]
+                q = f"SELECT term FROM terms WHERE term IN ({','.join('?' * len(part))})"
+                existing.update(r[0] for r in conn.execute(q, part))
+            conn.executemany(
+                "INSERT INTO terms(term, df, pinyin) VALUES (?, ?, ?)",
+                [(t, d, romanize(t)) for t, d in changes if t not in existing],
+            )
+            conn.executemany("UPDATE terms SET df = df + ? WHERE term = ?",
+                             [(d, t) for t, d in changes if t in existing])
+        catalog.set_meta(conn, "n_chunks", str(catalog.meta_int(conn, "n_chunks") + len(added) - len(gone)))
+        catalog.set_meta(conn, "total_len", str(catalog.meta_int(conn, "total_len") + length))
 
-    def _build_generation(self, conn, number: int) -> Generation:
-        ids, blobs, token_lists = catalog.all_chunks_for_index(conn)
-        dim = int(catalog.get_meta(conn, "dim") or self.embedder.dim)
-        vectors = create_vector_store(self.config["vector_store"], dim)
-        vectors.build(ids, catalog.decode_vectors(blobs, dim))
-        lexical = create_lexical_store(self.config["lexical_store"])
-        lexical.build(ids, token_lists)
-        known = self._gen.romanized if self._gen is not None else {}
-        romanized = romanize_vocabulary(lexical.vocabulary(), known)
-        return Generation(number, vectors, lexical, romanized, _bridge(lexical, romanized))
+    # ----- merges --------------------------------------------------------------------------
+    def merge(self, force: bool = False) -> int:
+        """Run the merges the tiered policy makes due (all live segments into one with ``force``); call
+        under the write lock. Each merge is one commit publishing the new live set. Returns merges run."""
+        done = 0
+        with _Closing(catalog.connect(self.data_dir / "catalog.sqlite")) as conn:
+            while True:
+                live = [(s, n - d) for s, n, d in catalog.manifest(conn)]
+                if force:
+                    groups = [[s for s, _n in live]] if len(live) > 1 or any(
+                        d for _s, _n, d in catalog.manifest(conn)) else []
+                    force = False
+                else:
+                    groups = segments.plan_merges(live, self.merge_factor)
+                if not groups:
+                    break
+                for group in groups:
+                    self._merge_group(conn, group)
+                    done += 1
+        return done
+
+    def _merge_group(self, conn, group: list[int]) -> None:
+        info = {s: (n, d) for s, n, d in catalog.manifest(conn)}
+        parts = []
+        for s in group:
+            seg = self._segment(s)
+            parts.append((seg.arrays, self._live_mask(conn, seg, info[s][1])))
+        live_rows = sum(info[s][0] - info[s][1] for s in group)
+        seg_id = catalog.meta_int(conn, "next_segment") + 1
+        ann = False
+        if live_rows:
+            arrays = segments.merge(parts)
+            ann = segments.write(segments.seg_dir(self.data_dir, seg_id), arrays, self.ann_min)
+        marks = ",".join("?" * len(group))
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if live_rows:
+                conn.execute(f"UPDATE chunks SET segment = ? WHERE segment IN ({marks})", (seg_id, *group))
+                conn.execute("INSERT INTO segments(id, n, deleted, ann) VALUES (?, ?, 0, ?)",
+                             (seg_id, live_rows, int(ann)))
+            conn.execute(f"DELETE FROM tombstones WHERE segment IN ({marks})", group)
+            conn.execute(f"DELETE FROM segments WHERE id IN ({marks})", group)
+            catalog.set_meta(conn, "next_segment", str(seg_id))
+            catalog.set_meta(conn, "retired", json.dumps(group))
+            catalog.set_meta(conn, "generation", str(catalog.generation(conn) + 1))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        # What the merge before this one retired is two publishes old now: no new snapshot names it.
+        keep = self._kept_segments(conn)
+        segments.remove_orphans(self.data_dir, keep)
+        self._forget(keep)
 
     def recover(self) -> int:
-        """Make the derived files match the committed catalog; returns the live generation.
+        """Repair what a crash left (call under the write lock, or let opening do it): temp files of
+        atomic writes and segment directories no committed manifest names. Costs a listing of the
+        segments directory; no segment is read or rebuilt. Returns the live generation."""
+        with self.lock, _Closing(catalog.connect(self.data_dir / "catalog.sqlite")) as conn:
+            remove_temp_files(self.data_dir)
+            keep = self._kept_segments(conn)
+            segments.remove_orphans(self.data_dir, keep)
+            for s, _n, _d in catalog.manifest(conn):
+                if not segments.is_sealed(segments.seg_dir(self.data_dir, s)):
+                    raise StoreError(
+                        f"{segments.seg_dir(self.data_dir, s)}: a published segment is missing or unsealed "
+                        "(the disk lost files the catalog committed); re-ingest into a new --data-dir"
+                    )
+            return catalog.generation(conn)
 
-        Run under the write lock: finishes a commit interrupted between the catalog commit and the
-        CURRENT switch, rebuilds missing or unsealed generation files, and removes orphans.
-        """
-        with self.lock, self._connection_for_write() as conn:
-            generations.remove_temp_files(self.data_dir)
-            number = catalog.generation(conn)
-            directory = generations.gen_dir(self.data_dir, number)
-            if number and not generations.is_complete(directory):
-                generations.prune(self.data_dir, keep={n for n in (number - 1,) if n > 0})
-                directory.mkdir(parents=True, exist_ok=True)
-                self._build_generation(conn, number).save(directory)
-                generations.mark_done(directory, number)
-            if number and generations.read_current(self.data_dir) != number:
-                generations.write_current(self.data_dir, number)
-            generations.prune(self.data_dir, keep={number, number - 1})
-            return number
+
+class _SqlTermStats(TermStats):
+    """Chunk frequencies read from the snapshot's term table, one query per batch of new tokens."""
+
+    def __init__(self, conn, n_chunks: int) -> None:
+        self._conn = conn
+        self.n_chunks = n_chunks
+        self._cache: dict[str, int] = {}
+
+    def prefetch(self, tokens: Iterable[str]) -> dict[str, int]:
+        """Frequencies of ``tokens`` (0 for unknown ones), fetched together."""
+        missing = [t for t in dict.fromkeys(tokens) if t not in self._cache]
+        if missing:
+            found = catalog.document_frequencies(self._conn, missing)
+            for t in missing:
+                self._cache[t] = found.get(t, 0)
+        return {t: self._cache[t] for t in tokens}
+
+    def __getitem__(self, token: str) -> int:
+        if token not in self._cache:
+            self.prefetch([token])
+        return self._cache[token]
+
+
+class LocalView:
+    """One snapshot of a local store (implements :class:`index.backend.ReadView`)."""
+
+    def __init__(self, store: Store, conn) -> None:
+        self._store = store
+        self._conn = conn
+        self.generation = catalog.generation(conn)
+        self.n_chunks = catalog.meta_int(conn, "n_chunks")
+        total = catalog.meta_int(conn, "total_len")
+        self.avg_len = total / self.n_chunks if self.n_chunks else 1.0
+        self.segments: list[tuple[Segment, np.ndarray | None]] = []
+        for s, _n, deleted in catalog.manifest(conn):
+            seg = store._segment(s)
+            self.segments.append((seg, store._live_mask(conn, seg, deleted)))
+        self.terms = _SqlTermStats(conn, self.n_chunks)
+        self.bridge = PinyinBridge(lookup=self._bridge_lookup)
+
+    def _bridge_lookup(self, key: str) -> list[str]:
+        rows = self._conn.execute(
+            "SELECT term FROM terms WHERE pinyin = ? AND df > 0 ORDER BY df DESC, term DESC", (key,)
+        )
+        return [r[0] for r in rows]
+
+    def _masks(self, where: Filter) -> list[tuple[Segment, np.ndarray | None]]:
+        """Each segment with the rows a search may return: live, and passing the filter."""
+        if where.empty:
+            return self.segments
+        since = catalog.date_ordinal(where.since)
+        until = catalog.date_ordinal(where.until)
+        sources = catalog.matching_sources(self._conn, where.source) if where.source else None
+        out = []
+        for seg, live in self.segments:
+            mask = seg.filter_mask(since, until, sources)
+            out.append((seg, mask if live is None else mask & live))
+        return out
+
+    def dense(self, query: np.ndarray, k: int, where: Filter = NO_FILTER) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (scores, chunk keys) by inner product; exact or IVF per segment (see index.segments)."""
+        q = np.asarray(query, np.float32).reshape(-1)
+        parts = [seg.dense(q, k, mask) for seg, mask in self._masks(where)]
+        return _combine(parts, k)
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25 idf (Lucene variant) of the tokens held by some chunk."""
+        n = self.n_chunks
+        return {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in self.terms.prefetch(tokens).items() if df}
+
+    def lexical(self, tokens: list[str], k: int, where: Filter = NO_FILTER) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (BM25 scores, chunk keys) with a positive score, from the tokens' postings only."""
+        if k <= 0 or not tokens or not self.n_chunks:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        idf = self.idf(tokens)
+        weighted = [(segments.term_hash(t), idf[t]) for t in tokens if t in idf]
+        if not weighted:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        parts = []
+        for seg, mask in self._masks(where):
+            scores, keys = seg.bm25(weighted, self.avg_len, mask)
+            keep = scores > 0
+            parts.append((scores[keep], keys[keep]))
+        return _combine(parts, k)
+
+    def term_candidates(
+        self, tokens: list[str], budget: int, where: Filter = NO_FILTER
+    ) -> tuple[np.ndarray, bool]:
+        """Keys of chunks holding any of ``tokens`` (rarest first), at most ``budget``; and whether cut."""
+        dfs = self.terms.prefetch(tokens)
+        order = sorted((t for t in dict.fromkeys(tokens) if dfs.get(t)), key=lambda t: (dfs[t], t))
+        masked = self._masks(where)
+        found: list[np.ndarray] = []
+        total = 0
+        seen: set[int] = set()
+        for t in order:
+            h = segments.term_hash(t)
+            for seg, mask in masked:
+                keys = [int(x) for x in seg.holding(h, mask) if int(x) not in seen]
+                if total + len(keys) > budget:
+                    found.append(np.asarray(keys[: budget - total], np.int64))
+                    return np.concatenate(found), True
+                seen.update(keys)
+                found.append(np.asarray(keys, np.int64))
+                total += len(keys)
+        return (np.concatenate(found) if found else np.zeros(0, np.int64)), False
+
+    def chunks(self, keys: Iterable[int]) -> dict[int, ChunkRow]:
+        """Chunk rows by key with their documents' citation fields."""
+        return {r[0]: ChunkRow(*r) for r in catalog.chunk_rows(self._conn, [int(k) for k in keys])}
+
+    def offsets(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """Each document's map from normalized to original character positions."""
+        return catalog.document_offsets(self._conn, doc_ids)
+
+    def document(self, doc_id: str) -> dict | None:
+        """One document, or None."""
+        return _document(self._conn, doc_id)
+
+
+def _combine(parts: list[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    scores = np.concatenate([p[0] for p in parts]).astype(np.float32)
+    keys = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    return segments.top_k(scores, keys, k)
+
+
+def _document(conn, doc_id: str) -> dict | None:
+    row = conn.execute(
+        "SELECT doc_id, title, date, source, url, path, source_path, original, normalized, body_start, raw, "
+        "added_at, updated_at FROM documents WHERE doc_id = ?",
+        (doc_id,),
+    ).fetchone()
+    return dict(row) if row else None
+
+
+def _chunks_of(conn, doc_id: str) -> list[tuple[int, int, str, int]]:
+    return [tuple(r) for r in conn.execute(
+        "SELECT id, segment, tokens, n_tokens FROM chunks WHERE doc_id = ?", (doc_id,))]
+
+
+def _insert_document(conn, doc: Document) -> None:
+    conn.execute(
+        "INSERT INTO documents(doc_id, title, date, source, url, path, source_path, original, normalized, "
+        "offsets, body_start, raw, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            doc.doc_id, doc.title, doc.date, doc.source, doc.url, doc.path, getattr(doc, "source_path", None),
+            doc.original, doc.text, np.asarray(doc.offsets, dtype="<i8").tobytes(), doc.body_start, doc.raw,
+            doc.content_hash,
+        ),
+    )
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(2, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
 
 
 def _lock_timeout() -> float:
@@ -408,16 +640,22 @@ def _lock_timeout() -> float:
         return DEFAULT_LOCK_TIMEOUT
 
 
-def _plan(conn, docs: Iterable[Document]) -> tuple[list[Document], WriteResult]:
-    """Documents that need writing; the others recorded as unchanged or as duplicates of stored text."""
+def _plan(conn, docs: Iterable[Document], replace: bool = False) -> tuple[list[Document], WriteResult]:
+    """Documents that need writing; the others recorded as unchanged, duplicates of stored text, or
+    conflicts (a stored document of the same id read from another source file, unless ``replace``)."""
     result = WriteResult()
     todo: list[Document] = []
     seen_hashes: dict[str, str] = {}
     for doc in docs:
         row = conn.execute(
-            "SELECT content_hash, title, date, source, url FROM documents WHERE doc_id = ?", (doc.doc_id,)
+            "SELECT content_hash, title, date, source, url, source_path FROM documents WHERE doc_id = ?",
+            (doc.doc_id,),
         ).fetchone()
-        if row and tuple(row) == (doc.content_hash, doc.title, doc.date, doc.source, doc.url):
+        new_path = getattr(doc, "source_path", None)
+        if row and row[5] and new_path and row[5] != new_path and not replace:
+            result.conflicts.append((doc.doc_id, row[5], new_path))
+            continue
+        if row and tuple(row)[:5] == (doc.content_hash, doc.title, doc.date, doc.source, doc.url):
             result.unchanged.append(doc.doc_id)
             continue
         other = conn.execute(
@@ -433,29 +671,6 @@ def _plan(conn, docs: Iterable[Document]) -> tuple[list[Document], WriteResult]:
     return todo, result
 
 
-def _chunk_rows(doc: Document, vecs: np.ndarray) -> list[tuple]:
-    """The catalog rows of a document's chunks: ids, spans, tokens, dedup key, embedding."""
-    return [
-        (
-            chunk.chunk_id,
-            doc.doc_id,
-            chunk.position,
-            chunk.start,
-            chunk.end,
-            chunk.text,
-            json.dumps(tokenize(_embed_text(doc.title, chunk.text)), ensure_ascii=False),
-            dedup_key(chunk.text),
-            catalog.encode_vector(vec),
-        )
-        for chunk, vec in zip(doc.chunks, vecs, strict=True)
-    ]
-
-
-def _bridge(lexical: LexicalStore, romanized: dict[str, str]) -> PinyinBridge:
-    vocab = lexical.vocabulary()
-    return PinyinBridge([(key, tok, vocab[tok]) for tok, key in romanized.items() if tok in vocab])
-
-
 class _Closing:
     def __init__(self, conn) -> None:
         self.conn = conn
@@ -465,19 +680,3 @@ class _Closing:
 
     def __exit__(self, *exc) -> None:
         self.conn.close()
-
-
-class _ReadTransaction:
-    """``with store.read() as (conn, gen):`` -- a catalog snapshot and its generation's stores."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def __enter__(self) -> tuple:
-        conn = self.store._conn()
-        conn.execute("BEGIN")
-        number = catalog.generation(conn)
-        return conn, self.store._generation_for(number)
-
-    def __exit__(self, *exc) -> None:
-        self.store._conn().execute("COMMIT")

@@ -15,7 +15,7 @@ from corpus.sentences import split_sentences
 from qa.extract import Item, Sentence, extract_items
 from qa.question_type import QuestionType, classify, has_han
 from qa.search import Filters, Hit, Searcher
-from qa.support import Support, judge_support
+from qa.support import Support, judge_support, terms_to_look_up
 
 NOT_FOUND_ZH = "语料中没有找到能回答这个问题的内容。以下是最接近的段落，仅供参考。"
 NOT_FOUND_EN = "The corpus holds nothing that answers this question. The nearest passages follow, for reference only."
@@ -129,8 +129,8 @@ class Answerer:
         if not question or not question.strip():
             raise ValueError("question is empty")
         qtype = classify(question)
-        found = self.searcher.retrieve(question, k=k, filters=filters, offsets=True)
-        hits, plan, vocab = found.hits, found.plan, found.vocabulary
+        found = self.searcher.retrieve(question, k=k, filters=filters, offsets=True, terms=terms_to_look_up)
+        hits, plan, vocab = found.hits, found.plan, found.terms
         if not hits:
             return Answer(question, NOT_FOUND_EN if _english(question) else NOT_FOUND_ZH, type=qtype.value,
                           found=False)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from index.backend import StoreBackend, StoreConfig
 from index.embedder import EmbedderSpec
 from index.ingest import IngestReport, ingest_items, ingest_paths
-from index.store import Store
+from index.stores import open_store
 from qa.answer import Answer, Answerer
 from qa.llm import GenerationStream, Generator, generator_for
 from qa.search import Filters, Hit, Searcher
@@ -17,17 +18,24 @@ class NoDocumentsError(Exception):
 
 
 class Engine:
-    """policyqa over one data directory."""
+    """policyqa over one store (a data directory by default)."""
 
-    def __init__(self, data_dir: Path | str, embedder: EmbedderSpec | None = None) -> None:
-        self.store = Store(data_dir, embedder)
+    def __init__(
+        self, data_dir: Path | str | None = None, embedder: EmbedderSpec | None = None,
+        store: StoreBackend | None = None,
+    ) -> None:
+        """Open ``data_dir`` (a local store), or use ``store`` (any backend) as given."""
+        if store is None:
+            data = Path(data_dir).expanduser() if data_dir is not None else None
+            store = open_store(StoreConfig(kind="local", data_dir=data, embedder=embedder))
+        self.store = store
         self.searcher = Searcher(self.store)
         self.answerer = Answerer(self.searcher)
 
     def _require_documents(self) -> None:
         if self.store.stats()["chunks"] == 0:
             raise NoDocumentsError(
-                f"no documents in {self.store.data_dir} yet; add some with: policyqa ingest PATH"
+                f"no documents in {self.store.location} yet; add some with: policyqa ingest PATH"
             )
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from corpus.normalize import normalize_query
-from index import catalog
-from index.store import Generation, Store
+from index.backend import ChunkRow, Filter, ReadView, StoreBackend
 from index.tokenizer import tokenize_query
 from qa.dedup import is_near_duplicate, shingles
 from qa.fusion import FUSERS, Candidates, fuse
@@ -32,6 +31,11 @@ class Filters:
         since = _pad(self.since, "-01") if self.since else None
         until = _pad(self.until, "-99") if self.until else None
         return since, until
+
+    def where(self) -> Filter:
+        """The filter as the store takes it (dates padded to full bounds)."""
+        since, until = self.bounds()
+        return Filter(since, until, self.source or None)
 
 
 def _pad(value: str, fill: str) -> str:
@@ -92,14 +96,51 @@ def plan_query(query: str, bridge) -> QueryPlan:
     return QueryPlan(text, dense_text, tokens, bridged)
 
 
+class TermCounts(Mapping[str, int]):
+    """Chunk frequencies of the tokens one answer needs, read from the snapshot its hits came from.
+
+    Only the tokens resolved inside the snapshot are held; any other token counts as absent (0), so
+    callers name every token they will ask about (see ``Searcher.retrieve(terms=...)``).
+    """
+
+    def __init__(self, counts: dict[str, int], n_chunks: int) -> None:
+        self._counts = counts
+        self.n_chunks = n_chunks
+
+    def __getitem__(self, token: str) -> int:
+        return self._counts.get(token, 0)
+
+    def get(self, token: str, default: int | None = 0) -> int | None:  # type: ignore[override]
+        n = self._counts.get(token, 0)
+        return n if n else default
+
+    def __contains__(self, token: object) -> bool:
+        return bool(self._counts.get(token, 0)) if isinstance(token, str) else False
+
+    def __iter__(self) -> Iterator[str]:
+        return (t for t, n in self._counts.items() if n)
+
+    def __len__(self) -> int:
+        return sum(1 for n in self._counts.values() if n)
+
+
+def resolve_terms(view: ReadView, tokens: Iterable[str]) -> TermCounts:
+    """Frequencies of ``tokens`` in the view's snapshot, fetched together where the view can."""
+    tokens = list(dict.fromkeys(tokens))
+    prefetch = getattr(view.terms, "prefetch", None)
+    counts = prefetch(tokens) if prefetch else {t: view.terms[t] for t in tokens}
+    return TermCounts(dict(counts), view.n_chunks)
+
+
 @dataclass
 class Retrieval:
-    """One search read from one snapshot: hits, the query as planned, the searched generation's BM25
-    statistics and, when asked for, each hit document's offset map (normalized -> original)."""
+    """One search read from one snapshot: hits, the query as planned, the searched snapshot's term
+    statistics (for the plan's tokens and the ``terms`` asked for) and, when asked for, each hit
+    document's offset map (normalized -> original)."""
 
     hits: list[Hit]
     plan: QueryPlan
-    vocabulary: dict[str, int]  # chunks holding each token
+    terms: TermCounts  # chunks holding each token
     n_chunks: int
     offsets: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -107,7 +148,7 @@ class Retrieval:
 class Searcher:
     """Searches one store; safe to share between threads."""
 
-    def __init__(self, store: Store, fuser: str = "hybrid", depth: int = 100) -> None:
+    def __init__(self, store: StoreBackend, fuser: str = "hybrid", depth: int = 100) -> None:
         if fuser not in FUSERS:
             raise ValueError(f"unknown fusion {fuser!r}; known: {sorted(FUSERS)}")
         self.store = store
@@ -119,43 +160,50 @@ class Searcher:
         return self.retrieve(query, k, filters, mode).hits
 
     def retrieve(
-        self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid", offsets: bool = False
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+        offsets: bool = False,
+        terms: Callable[[QueryPlan], Iterable[str]] | None = None,
     ) -> Retrieval:
-        """As :meth:`search`, with the query plan and lexical statistics of the same snapshot (and the
-        hit documents' offset maps when ``offsets``), so an answer never mixes two generations."""
+        """As :meth:`search`, with the query plan and term statistics of the same snapshot (for the plan's
+        tokens and those ``terms(plan)`` names; the hit documents' offset maps when ``offsets``), so an
+        answer never mixes two commits."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         k = max(1, min(int(k), MAX_K))
-        with self.store.read() as (conn, gen):
-            cands, rows, plan = self._gather(conn, gen, query, filters, max(self.depth, 4 * k), mode)
+        with self.store.read() as view:
+            cands, rows, plan = self._gather(view, query, filters, max(self.depth, 4 * k), mode)
             hits = _collapse(fuse(cands, self.fuser if mode == "hybrid" else mode), rows, k, cands.dense)
-            maps = catalog.document_offsets(conn, [h.doc_id for h in hits]) if offsets else {}
-            return Retrieval(hits, plan, gen.lexical.vocabulary(), len(gen.lexical.ids), maps)
+            maps = view.offsets([h.doc_id for h in hits]) if offsets else {}
+            wanted = list(plan.tokens) + list(terms(plan) if terms else [])
+            return Retrieval(hits, plan, resolve_terms(view, wanted), view.n_chunks, maps)
 
     def candidates(
         self, query: str, filters: Filters | None = None, depth: int | None = None, mode: str = "hybrid"
-    ) -> tuple[Candidates, dict[int, catalog.ChunkRow]]:
-        """Each retriever's scored candidates and their catalog rows, read from one snapshot."""
-        with self.store.read() as (conn, gen):
-            cands, rows, _plan = self._gather(conn, gen, query, filters, depth or self.depth, mode)
+    ) -> tuple[Candidates, dict[int, ChunkRow]]:
+        """Each retriever's scored candidates and their chunk rows, read from one snapshot."""
+        with self.store.read() as view:
+            cands, rows, _plan = self._gather(view, query, filters, depth or self.depth, mode)
         return cands, rows
 
     def _gather(
-        self, conn: sqlite3.Connection, gen: Generation, query: str, filters: Filters | None, depth: int, mode: str
-    ) -> tuple[Candidates, dict[int, catalog.ChunkRow], QueryPlan]:
+        self, view: ReadView, query: str, filters: Filters | None, depth: int, mode: str
+    ) -> tuple[Candidates, dict[int, ChunkRow], QueryPlan]:
         if not query or not query.strip():
             raise ValueError("query is empty")
-        since, until = (filters or Filters()).bounds()
-        allowed = catalog.filtered_chunk_ids(conn, since, until, filters.source if filters else None)
-        plan = plan_query(query, gen.bridge)
+        where = (filters or Filters()).where()
+        plan = plan_query(query, view.bridge)
         cands = Candidates()
-        if mode in ("hybrid", "dense") and len(gen.vectors):
+        if mode in ("hybrid", "dense") and view.n_chunks:
             qvec = self.store.embedder.encode_queries([plan.dense_text])[0]
-            cands.dense = _as_dict(*gen.vectors.search(qvec, depth, allowed))
+            cands.dense = _as_dict(*view.dense(qvec, depth, where))
         if mode in ("hybrid", "bm25"):
-            cands.lexical = _as_dict(*gen.lexical.search(plan.tokens, depth, allowed))
-        rows = catalog.chunk_rows(conn, list(set(cands.dense) | set(cands.lexical)))
-        cands.rare = _rare_term_coverage(plan, rows, gen.lexical.vocabulary(), len(gen.lexical.ids))
+            cands.lexical = _as_dict(*view.lexical(plan.tokens, depth, where))
+        rows = view.chunks(set(cands.dense) | set(cands.lexical))
+        cands.rare = _rare_term_coverage(plan, rows, resolve_terms(view, plan.tokens), view.n_chunks)
         return cands, rows, plan
 
 
@@ -163,7 +211,7 @@ def _as_dict(scores: np.ndarray, ids: np.ndarray) -> dict[int, float]:
     return {int(i): float(s) for s, i in zip(scores, ids, strict=True)}
 
 
-def _rare_term_coverage(plan: QueryPlan, rows: dict, vocab: dict[str, int], n_chunks: int) -> dict[int, float]:
+def _rare_term_coverage(plan: QueryPlan, rows: dict, vocab: Mapping[str, int], n_chunks: int) -> dict[int, float]:
     """Share of the query's rare terms (names of firms, parks, places) found verbatim in each chunk."""
     limit = max(3, 0.01 * n_chunks)
     rare = {t for t in plan.tokens if len(t) >= 2 and 0 < vocab.get(t, 0) <= limit}

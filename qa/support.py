@@ -18,6 +18,7 @@ on the other half; see README).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -72,7 +73,18 @@ def distinctive_terms(question: str) -> tuple[str, ...]:
     )
 
 
-def _document_frequency(term: str, vocab: dict[str, int]) -> int:
+def terms_to_look_up(plan: QueryPlan) -> list[str]:
+    """Every token the verdict may ask the corpus statistics about: the question's distinctive terms and
+    their bigrams (read from the same snapshot as the hits; see Searcher.retrieve)."""
+    out: list[str] = []
+    for t in distinctive_terms(plan.text) if has_han(plan.text) else ():
+        term = t.lower()
+        out.append(term)
+        out.extend(term[i : i + 2] for i in range(len(term) - 1))
+    return out
+
+
+def _document_frequency(term: str, vocab: Mapping[str, int]) -> int:
     """Chunks holding ``term`` (at most): the term's own count, else the rarest of its bigrams."""
     if term in vocab:
         return vocab[term]
@@ -80,7 +92,7 @@ def _document_frequency(term: str, vocab: dict[str, int]) -> int:
     return min(vocab.get(g, 0) for g in grams)
 
 
-def absent_terms(plan: QueryPlan, hits: list[Hit], vocab: dict[str, int]) -> dict[str, int]:
+def absent_terms(plan: QueryPlan, hits: list[Hit], vocab: Mapping[str, int]) -> dict[str, int]:
     """Distinctive question terms that no retrieved passage holds, with how many chunks hold each."""
     texts = [(h.title + h.text).lower() for h in hits]
     return {
@@ -90,7 +102,7 @@ def absent_terms(plan: QueryPlan, hits: list[Hit], vocab: dict[str, int]) -> dic
     }
 
 
-def missing_terms(plan: QueryPlan, hits: list[Hit], vocab: dict[str, int], n_chunks: int) -> list[str]:
+def missing_terms(plan: QueryPlan, hits: list[Hit], vocab: Mapping[str, int], n_chunks: int) -> list[str]:
     """Absent question terms rare enough in the corpus (``RARE_SHARE``) to mean it does not speak of them."""
     return [t for t, df in absent_terms(plan, hits, vocab).items() if df <= RARE_SHARE * n_chunks]
 
@@ -100,7 +112,7 @@ def judge_support(
     hits: list[Hit],
     sentences: list[Sentence],
     idf: dict[str, float],
-    vocab: dict[str, int] | None = None,
+    vocab: Mapping[str, int] | None = None,
     n_chunks: int = 0,
 ) -> Support:
     """Decide whether the retrieved passages answer the question."""

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.memory_backend import make_engine
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "corpus" / "samples" / "kunming" / "kunming-industry-transfer-2025-03-24.txt"
 SHARED_DATA = Path(os.environ.get("POLICYQA_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -64,6 +66,22 @@ def real_engine_with_sample(tmp_path_factory):
     report = engine.ingest_paths([SAMPLE])
     assert report.as_dict()["added"] == 1, report.as_dict()
     return engine
+
+
+@pytest.fixture(scope="session")
+def memory_engine_with_sample(real_engine_with_sample):
+    """The in-memory backend holding the sample article, sharing the real model already loaded."""
+    engine = make_engine("memory", Path("."), embedder=real_engine_with_sample.store.embedder)
+    report = engine.ingest_paths([SAMPLE])
+    assert report.as_dict()["added"] == 1, report.as_dict()
+    return engine
+
+
+@pytest.fixture(params=["local", "memory"])
+def sample_engine(request):
+    """The sample article in either backend: qa/ must answer the same through the store interface."""
+    name = "real_engine_with_sample" if request.param == "local" else "memory_engine_with_sample"
+    return request.getfixturevalue(name)
 
 
 @pytest.fixture(scope="session")

@@ -40,9 +40,9 @@ def check_contract(engine, answer) -> None:
         ("When did Kunming take over Mohan town?", "time", {"2022年4月"}),
     ],
 )
-def test_typed_answers(real_engine_with_sample, question, qtype, expected):
-    answer = real_engine_with_sample.ask(question)
-    check_contract(real_engine_with_sample, answer)
+def test_typed_answers(sample_engine, question, qtype, expected):
+    answer = sample_engine.ask(question)
+    check_contract(sample_engine, answer)
     assert answer.type == qtype and answer.found
     assert {it["text"] for it in answer.items} == expected
     assert all(it["citation"] == 1 for it in answer.items)  # the passage it rests on is cited first
@@ -50,17 +50,17 @@ def test_typed_answers(real_engine_with_sample, question, qtype, expected):
         assert text in answer.answer and "[1]" in answer.answer
 
 
-def test_other_question_answers_with_sentences(real_engine_with_sample):
-    answer = real_engine_with_sample.ask("“1+2+N”体系是什么？")
-    check_contract(real_engine_with_sample, answer)
+def test_other_question_answers_with_sentences(sample_engine):
+    answer = sample_engine.ask("“1+2+N”体系是什么？")
+    check_contract(sample_engine, answer)
     assert answer.type == "other" and answer.found and answer.items == []
     assert "1个核心文件" in answer.answer and "[1]" in answer.answer
 
 
 @pytest.mark.parametrize("question", ["深圳前海有哪些企业落户？", "What is the weather in Paris today?",
                                       "新冠疫苗接种率是多少？"])
-def test_unanswerable_questions_say_not_found(real_engine_with_sample, question):
-    answer = real_engine_with_sample.ask(question)
-    check_contract(real_engine_with_sample, answer)
+def test_unanswerable_questions_say_not_found(sample_engine, question):
+    answer = sample_engine.ask(question)
+    check_contract(sample_engine, answer)
     assert answer.found is False and answer.items == []
     assert answer.citations  # the nearest passages are still returned, marked as such

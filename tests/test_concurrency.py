@@ -11,14 +11,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import faiss
+import numpy as np
 import pytest
 from filelock import FileLock
 
 from bench import crasher
 from corpus.models import Article
 from corpus.prepare import prepare
-from index import catalog
 from index.embedder import EmbedderSpec
 from index.ingest import ingest_items
 from index.store import LOCK, Store, WriterBusyError
@@ -76,7 +75,7 @@ def test_two_writer_processes_both_finish_and_both_sets_are_in(tmp_path):
     both = crasher.Corpus(0, [], corpora[0].docs + corpora[1].docs)
     stats = crasher.check_data_dir(data, {}, both, HASH, require_complete=True)
     assert stats["documents"] == len(both.docs)
-    assert stats["generation"] == 4  # one generation per commit: none was lost or merged
+    assert stats["commits"] == 4  # one commit per run: none was lost or merged
 
 
 def test_writer_blocked_past_its_bounded_wait_fails_clearly(tmp_path):
@@ -100,8 +99,8 @@ def test_cli_writer_blocked_past_its_bounded_wait_exits_3_with_a_busy_message(tm
     src = crasher.write_corpus(tmp_path / "in", 0, parts=1, docs_per_part=1, seed=5, sentences=(5, 10))
     data = tmp_path / "data"
     Store(data, HASH).close()
-    # The CLI has no option for the lock timeout (30 s); shorten the default of Store.write instead.
-    patch = "import index.store as s; d = list(s.Store.write.__defaults__); d[-1] = 1.0; s.Store.write.__defaults__ = tuple(d)"
+    # The CLI has no option for the lock timeout (30 s); shorten it through the environment.
+    patch = "import os; os.environ['POLICYQA_LOCK_TIMEOUT'] = '1.0'"
     with FileLock(str(data / LOCK)).acquire(timeout=5):
         t0 = time.monotonic()
         p = cli(data, "ingest", str(src.parts[0]), "--json", patch=patch)
@@ -134,21 +133,24 @@ WRITER = textwrap.dedent(
 )
 
 
-def check_snapshot(conn, gen) -> tuple[int, int]:
-    """One read: the derived stores match the catalog snapshot, which holds whole batches only."""
-    number = catalog.generation(conn)
-    assert gen.number == number, f"reader got generation {gen.number} for catalog generation {number}"
+def check_snapshot(view) -> tuple[int, int]:
+    """One read: the live segments hold exactly the catalog snapshot's chunks, which form whole batches."""
+    conn = view._conn
+    number = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+    assert view.generation == number, f"reader got generation {view.generation} for catalog generation {number}"
     rows = [r[0] for r in conn.execute("SELECT id FROM chunks ORDER BY id")]
-    assert len(gen.vectors) == len(rows)
-    assert sorted(faiss.vector_to_array(gen.vectors.index.id_map).tolist()) == rows
-    assert sorted(gen.lexical.ids.tolist()) == rows
+    live = np.concatenate([np.asarray(seg.arrays.ids)[mask] if mask is not None else np.asarray(seg.arrays.ids)
+                           for seg, mask in view.segments]) if view.segments else np.zeros(0, np.int64)
+    assert sorted(live.tolist()) == rows
+    assert view.n_chunks == len(rows)
     batches = Counter(r[0].split("-")[0] for r in conn.execute("SELECT doc_id FROM documents"))
     assert sorted(batches) == [f"b{i:03d}" for i in range(len(batches))], f"a batch is missing: {batches}"
     assert set(batches.values()) == {PER_BATCH}, f"a batch is half there: {batches}"
-    assert len(batches) == number, "one commit per batch"
+    commits = int(conn.execute("SELECT value FROM meta WHERE key = 'commits'").fetchone()[0])
+    assert len(batches) == commits, "one commit per batch"
     orphans = conn.execute("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
     assert orphans.fetchone()[0] == 0
-    return number, len(rows)
+    return commits, len(rows)
 
 
 def test_readers_during_writes_see_whole_generations_only(tmp_path):
@@ -163,8 +165,8 @@ def test_readers_during_writes_see_whole_generations_only(tmp_path):
     def read_loop() -> None:
         try:
             while not stop.is_set():
-                with reader.read() as (conn, gen):
-                    number, _ = check_snapshot(conn, gen)
+                with reader.read() as view:
+                    number, _ = check_snapshot(view)
                 seen[number] += 1
                 if seen.total() % 5 == 0:  # the search path: every candidate id has its catalog row
                     cands, rows = searcher.candidates("昆明市产业园区建设投资")
@@ -193,53 +195,41 @@ def test_readers_during_writes_see_whole_generations_only(tmp_path):
     print(f"{seen.total()} reads over {len(seen)} generations")
 
 
-def _two_commits_meanwhile(writer: Store):
-    """A hook that lets ``writer`` commit twice: the reader's generation directory gets pruned."""
+def test_reader_whose_segment_was_merged_away_before_it_loads_retakes_its_snapshot(tmp_path):
+    data = tmp_path / "data"
+    writer = Store(data, HASH, merge_factor=2)
+    ingest_items(writer, batch_articles(0))
+    reader = Store(data)
+    real = reader._segment
     fired = []
 
-    def commit_twice() -> None:
-        if not fired:
-            fired.append(True)
-            ingest_items(writer, batch_articles(1))
-            ingest_items(writer, batch_articles(2))
-
-    return commit_twice
-
-
-def test_reader_whose_generation_was_pruned_before_it_loads_rebuilds_from_its_snapshot(tmp_path):
-    data = tmp_path / "data"
-    writer = Store(data, HASH)
-    ingest_items(writer, batch_articles(0))
-    reader = Store(data)
-    hook = _two_commits_meanwhile(writer)
-    real = reader._generation_for
-
-    def generation_for(number):
-        hook()  # the reader's snapshot (generation 1) is taken; generation 1's files go away now
+    def segment(number):
+        if not fired:  # the reader's snapshot names segment 1; two merges later its files are gone
+            fired.append(number)
+            for b in (1, 2, 3):
+                ingest_items(writer, batch_articles(b))
+            assert not (data / "segments" / f"{number:08d}").exists()
         return real(number)
 
-    reader._generation_for = generation_for
-    with reader.read() as (conn, gen):
-        assert check_snapshot(conn, gen)[0] == 1
-    with reader.read() as (conn, gen):
-        assert check_snapshot(conn, gen)[0] == 3
+    reader._segment = segment
+    with reader.read() as view:
+        assert check_snapshot(view)[0] == 4  # the retaken snapshot: every batch, whole
+    assert fired == [1]
 
 
-def test_reader_whose_generation_is_pruned_while_it_loads_still_reads(tmp_path):
+def test_reader_keeps_reading_a_snapshot_whose_segments_are_removed_meanwhile(tmp_path):
     data = tmp_path / "data"
-    writer = Store(data, HASH)
+    writer = Store(data, HASH, merge_factor=2)
     ingest_items(writer, batch_articles(0))
     reader = Store(data)
-    hook = _two_commits_meanwhile(writer)
-    real = reader._load_generation
-
-    def load_generation(number, directory):
-        hook()  # is_complete(directory) was true a moment ago
-        return real(number, directory)
-
-    reader._load_generation = load_generation
-    with reader.read() as (conn, gen):
-        assert check_snapshot(conn, gen)[0] == 1
+    searcher = Searcher(reader)
+    with reader.read() as view:
+        for b in (1, 2, 3):
+            ingest_items(writer, batch_articles(b))  # segment 1 is merged away and its directory removed
+        assert check_snapshot(view)[0] == 1
+        assert len(view.lexical(["昆明"], 5)[1]) or len(view.dense(np.ones(64, np.float32), 5)[1])
+    cands, rows = searcher.candidates("昆明市产业园区建设投资")
+    assert set(cands.dense) | set(cands.lexical) <= set(rows)
 
 
 def test_concurrent_writers_do_not_store_the_same_text_twice(tmp_path):
@@ -254,8 +244,8 @@ def test_concurrent_writers_do_not_store_the_same_text_twice(tmp_path):
         store = Store(data)
         real_plan = store.plan
 
-        def plan(docs):
-            out = real_plan(docs)
+        def plan(docs, *args, **kwargs):
+            out = real_plan(docs, *args, **kwargs)
             planned[i].set()
             return out
 

@@ -6,17 +6,19 @@ import pytest
 
 from corpus.models import Article
 from index.embedder import EmbedderSpec
-from qa.engine import Engine
 from qa.search import Filters
+from tests.memory_backend import make_engine
+
+BACKENDS = ["local", "memory"]
 
 
 def art(doc_id: str, text: str, date: str, source: str = "昆明日报") -> Article:
     return Article(doc_id=doc_id, text=text, title=doc_id, date=date, source=source)
 
 
-@pytest.fixture
-def engine(tmp_path):
-    e = Engine(tmp_path, EmbedderSpec("hash", "128"))
+@pytest.fixture(params=BACKENDS)
+def engine(tmp_path, request):
+    e = make_engine(request.param, tmp_path, EmbedderSpec("hash", "128"))
     places = "五华 盘龙 官渡 西山 呈贡 晋宁 富民 宜良 石林 嵩明 禄劝 寻甸 安宁 东川 空港 滇池 阳宗海 经开区 高新区 综保区 " \
              "自贸区 磨丁 景洪 勐腊 普洱 玉溪 曲靖 楚雄 大理 丽江".split()
     topics = "招商引资 产业转移 物流枢纽 跨境电商 新能源电池 生物医药 数字经济 文旅融合 现代农业 口岸通关".split()
@@ -44,8 +46,9 @@ def test_bad_date_filter_is_a_clear_error(engine):
         engine.search("磨憨", filters=Filters(since="last week"))
 
 
-def test_reposted_passages_collapse(tmp_path):
-    e = Engine(tmp_path, EmbedderSpec("hash", "128"))
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reposted_passages_collapse(tmp_path, backend):
+    e = make_engine(backend, tmp_path, EmbedderSpec("hash", "128"))
     story = "昆明市与上海临港集团签署合作协议，共建沪滇临港昆明科技城，项目总投资约14亿元。"
     e.ingest_items([
         art("a", story, "2024-01-01"),
@@ -92,7 +95,9 @@ def test_retrieve_returns_the_offset_maps_of_its_hits(engine):
     found = engine.searcher.retrieve("磨憨口岸建设工程", k=3, offsets=True)
     assert [h.doc_id for h in found.hits] == [h.doc_id for h in engine.search("磨憨口岸建设工程", k=3)]
     assert set(found.offsets) == {h.doc_id for h in found.hits}
+    with engine.store.read() as view:
+        stored = view.offsets(list(found.offsets))
     for doc_id, offsets in found.offsets.items():
-        assert list(offsets) == list(engine.store.offsets(doc_id))
+        assert list(offsets) == list(stored[doc_id])
     assert found.n_chunks == engine.store.stats()["chunks"]
-    assert "磨憨" in found.plan.tokens and found.vocabulary["磨憨"] == 31  # every article names it
+    assert "磨憨" in found.plan.tokens and found.terms["磨憨"] == 31  # every article names it

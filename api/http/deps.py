@@ -92,8 +92,8 @@ K = Annotated[int, Field(ge=1, le=MAX_K)]
 
 def highlight_terms(engine: Engine, text: str) -> list[str]:
     """Words worth highlighting in passages: the query's lexical tokens and the names it was bridged to."""
-    with engine.store.read() as (_conn, gen):
-        plan = plan_query(text, gen.bridge)
+    with engine.store.read() as view:
+        plan = plan_query(text, view.bridge)
     terms = {t for t in plan.tokens if len(t) >= 2}
     for targets in plan.bridged.values():
         terms.update(t for t in targets[:3] if t)

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.http.deps import NO_DOCUMENTS, RETRY_AFTER_S
-from index.store import StoreError, WriterBusyError
+from index.backend import StoreError, WriterBusyError
 from qa.engine import NoDocumentsError
 
 log = logging.getLogger("policyqa.http")

@@ -1,0 +1,438 @@
+"""Scale benchmark of the local segment store: ingest, one-document writes, search, recall, open, recovery.
+
+    nice -n 10 python bench/scale.py --sizes 10000 100000
+    python bench/scale.py --sizes 2000 --pool 300 --questions 40      # a quick smoke run
+
+For each size N it builds a data directory of N chunks and measures, side by side (ratios to the
+smallest size printed last):
+
+* bulk ingest rate, chunks/s, counted from embedded chunks to ``write`` returned (tokenizing, catalog,
+  postings, segment files, merges; not reading or normalizing, not embedding);
+* one-document add latency and one-document delete latency, p50 and max over ``--writes`` of each,
+  including the merges they trigger;
+* search p50/p95 (``Searcher.search``, hybrid, k=10, one client, warm) and ask p50/p95
+  (``Answerer.ask``): with the model-free hash embedder (no model time) and with the default model
+  (query encoding included);
+* recall@10 of the vector search against exact search over the same live rows, with real DuReader
+  and CMRC question embeddings as queries: no filter, a 1% and a 10% date filter, and after deleting
+  10% of the chunks;
+* open time (a fresh process: ``Store()`` and the first search), recovery time (a fresh process
+  opening the directory after a writer was SIGKILLed with a sealed but unpublished segment),
+  resident memory of that process after 50 searches (VmHWM), disk use;
+* at the largest size, the vector indexes compared on the same vectors: exact, IVF-SQ8 with exact
+  re-rank (the store's), IVF-Flat and HNSW: build time, query time, recall@10, bytes.
+
+Corpus: CCTV news items (``xwlb_news``), each copied with varied text (sentences rotated and one
+dropped per copy, a serial sentence added, so no two copies share a content hash) and dated over
+1,000 consecutive days. Vectors: a pool of ``--pool`` real passage embeddings of news chunks by the
+default model (cached under --work), each synthesized chunk vector = a pool vector plus Gaussian noise
+(norm ~0.5), renormalized; queries are real question embeddings, never perturbed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.datasets import load_news, load_retrieval_set  # noqa: E402
+from bench.embed_cache import CachingEmbedder  # noqa: E402
+from corpus.models import Article  # noqa: E402
+from corpus.prepare import prepare  # noqa: E402
+from index.backend import Filter  # noqa: E402
+from index.embedder import EmbedderSpec, create_embedder  # noqa: E402
+from index.store import Store  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DAY0 = dt.date(2021, 1, 1)
+DAYS = 1000
+BATCH = 1024
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+def rss_peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def du_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+# ----- inputs ---------------------------------------------------------------------------------------
+def pool_vectors(work: Path, n: int) -> np.ndarray:
+    """Real passage embeddings (default model) of the first ``n`` news chunks, cached."""
+    embedder = CachingEmbedder(create_embedder(EmbedderSpec()), work / "embeddings.sqlite")
+    texts = []
+    for art in load_news():
+        doc = prepare(art)
+        texts.extend(f"{doc.title}\n{c.text}" for c in doc.chunks)
+        if len(texts) >= n:
+            break
+    return np.asarray(embedder.encode_passages(texts[:n]), np.float32)
+
+
+def questions(limit: int) -> list[str]:
+    """DuReader and CMRC dev questions, alternating."""
+    a = [q["text"] for q in load_retrieval_set("dureader").queries]
+    b = [q["text"] for q in load_retrieval_set("cmrc").queries]
+    out = [x for pair in zip(a, b, strict=False) for x in pair]
+    return out[:limit]
+
+
+def question_vectors(work: Path, texts: list[str]) -> np.ndarray:
+    embedder = CachingEmbedder(create_embedder(EmbedderSpec()), work / "embeddings.sqlite")
+    return np.asarray(embedder.encode_queries(texts), np.float32)
+
+
+def varied(text: str, copy: int) -> str:
+    sentences = [s for s in re.split(r"(?<=[。！？])", text) if s.strip()]
+    if len(sentences) > 2:
+        r = copy % len(sentences)
+        sentences = sentences[r:] + sentences[:r]
+        del sentences[copy % len(sentences)]
+    return "".join(sentences) + f"本条为第{copy}辑汇编稿。"
+
+
+def synth_docs(n_chunks: int, start_copy: int = 0):
+    """Prepared documents (varied copies of the news items) until ``n_chunks`` chunks; yields docs."""
+    items = load_news()
+    total, copy = 0, start_copy
+    while True:
+        for j, item in enumerate(items):
+            day = DAY0 + dt.timedelta(days=(copy * len(items) + j) % DAYS)
+            art = Article(doc_id=f"c{copy}-{item.doc_id}", text=varied(item.text, copy), title=item.title,
+                          date=day.isoformat(), source=item.source, url=item.url)
+            doc = prepare(art)
+            yield doc
+            total += len(doc.chunks)
+            if total >= n_chunks:
+                return
+        copy += 1
+
+
+def synth_vectors(pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    base = pool[rng.integers(0, len(pool), n)]
+    noisy = base + rng.normal(0, 0.5 / np.sqrt(pool.shape[1]), base.shape).astype(np.float32)
+    return (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
+
+
+# ----- measurements ---------------------------------------------------------------------------------
+def exact_top(view, q: np.ndarray, k: int, where: Filter) -> set[int]:
+    scores, keys = [], []
+    for seg, mask in view._masks(where):
+        ids = np.asarray(seg.arrays.ids)
+        s = np.asarray(seg.arrays.vectors) @ q
+        if mask is not None:
+            s, ids = s[mask], ids[mask]
+        scores.append(s)
+        keys.append(ids)
+    s, ids = np.concatenate(scores), np.concatenate(keys)
+    top = np.argsort(-s)[:k]
+    return set(ids[top].tolist())
+
+
+def recall(store: Store, qvecs: np.ndarray, where: Filter | None = None) -> float:
+    where = where or Filter()
+    hits = []
+    with store.read() as view:
+        for q in qvecs:
+            want = exact_top(view, q, 10, where)
+            _s, got = view.dense(q, 10, where)
+            if want:
+                hits.append(len(want & set(got.tolist())) / len(want))
+    return float(np.mean(hits))
+
+
+def date_filter(share: float) -> Filter:
+    days = max(1, round(share * DAYS))
+    a = DAY0 + dt.timedelta(days=300)
+    return Filter(since=a.isoformat(), until=(a + dt.timedelta(days=days - 1)).isoformat())
+
+
+def time_queries(store: Store, texts: list[str], embedder, asks: int) -> dict:
+    from qa.answer import Answerer
+    from qa.search import Searcher
+
+    store.use_embedder(embedder)
+    searcher = Searcher(store)
+    answerer = Answerer(searcher)
+    for t in texts[:3]:
+        searcher.search(t)  # warm
+    search_ms = []
+    for t in texts:
+        t0 = time.perf_counter()
+        searcher.search(t, k=10)
+        search_ms.append((time.perf_counter() - t0) * 1000)
+    ask_ms = []
+    for t in texts[:asks]:
+        t0 = time.perf_counter()
+        answerer.ask(t)
+        ask_ms.append((time.perf_counter() - t0) * 1000)
+    return {"search_p50": pct(search_ms, 50), "search_p95": pct(search_ms, 95),
+            "ask_p50": pct(ask_ms, 50), "ask_p95": pct(ask_ms, 95)}
+
+
+def probe(data: Path, texts: list[str]) -> dict:
+    """In a fresh process: open time (Store() plus the first search) and peak RSS after 50 searches."""
+    code = (
+        "import json, sys, time\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "t0 = time.perf_counter()\n"
+        "from index.store import Store\nfrom index.embedder import EmbedderSpec, create_embedder\n"
+        "from qa.search import Searcher\n"
+        "t1 = time.perf_counter()\n"
+        f"store = Store({str(data)!r}); store.use_embedder(create_embedder(EmbedderSpec('hash', '384')))\n"
+        "t2 = time.perf_counter()\n"
+        f"texts = {texts[:50]!r}\n"
+        "s = Searcher(store); s.search(texts[0])\n"
+        "t3 = time.perf_counter()\n"
+        "for t in texts: s.search(t)\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+        "print(json.dumps({'import_s': t1 - t0, 'open_s': t2 - t1, 'first_search_s': t3 - t2,"
+        " 'rss_mb': int(hwm) / 1024}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+KILL_CHILD = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+import numpy as np
+from bench.crasher import _install_crash_point
+from corpus.models import Article
+from corpus.prepare import prepare
+from index.store import Store
+_install_crash_point("after-seal")
+store = Store({data!r})
+docs = [prepare(Article(doc_id=f"killed-{{i}}", title="被中断的写入", text=f"第{{i}}条被中断的写入。" * 40))
+        for i in range(50)]
+vecs = [np.full((len(d.chunks), 384), 1 / np.sqrt(384), np.float32) for d in docs]
+store.write(docs, vecs)
+"""
+
+
+def kill_then_recover(data: Path, texts: list[str]) -> dict:
+    child = subprocess.run([sys.executable, "-c", KILL_CHILD.format(root=str(ROOT), data=str(data))],
+                           capture_output=True, text=True)
+    if child.returncode != -signal.SIGKILL:
+        raise RuntimeError(f"the writer was not killed: {child.returncode} {child.stderr[-2000:]}")
+    orphans = len(list((data / "segments").iterdir()))
+    out = probe(data, texts)
+    out["dirs_before_recovery"] = orphans
+    out["dirs_after_recovery"] = len(list((data / "segments").iterdir()))
+    return out
+
+
+def run_size(n: int, work: Path, pool: np.ndarray, qtexts: list[str], qvecs: np.ndarray, writes: int,
+             asks: int, real_model, model_queries: int) -> dict:
+    data = work / f"data-{n}"
+    if data.exists():
+        shutil.rmtree(data)
+    rng = np.random.default_rng(n)
+    store = Store(data, EmbedderSpec())  # the default model's spec: vectors are of its kind
+    t_prep = time.perf_counter()
+    docs = list(synth_docs(n))
+    vecs = [synth_vectors(pool, len(d.chunks), rng) for d in docs]
+    prep_s = time.perf_counter() - t_prep
+    chunks = sum(len(d.chunks) for d in docs)
+    print(f"[{n}] {len(docs)} documents, {chunks} chunks prepared in {prep_s:.0f}s", flush=True)
+    ingest_s = 0.0
+    i = 0
+    while i < len(docs):
+        j, size = i, 0
+        while j < len(docs) and size < BATCH:
+            size += len(docs[j].chunks)
+            j += 1
+        t0 = time.perf_counter()
+        store.write(docs[i:j], vecs[i:j])
+        ingest_s += time.perf_counter() - t0
+        i = j
+    st = store.stats()
+    print(f"[{n}] bulk ingest {chunks / ingest_s:.0f} chunks/s; {st['segments']} segments", flush=True)
+    # one-document adds and deletes (merges included)
+    add_ms, del_ms = [], []
+    for k in range(writes):
+        doc = prepare(Article(doc_id=f"one-{k}", title="单篇快讯", text=f"昆明市第{k}条单篇快讯：磨憨口岸通关量增长。",
+                              date="2023-06-01", source="昆明日报"))
+        vec = synth_vectors(pool, len(doc.chunks), rng)
+        t0 = time.perf_counter()
+        store.write([doc], [vec])
+        add_ms.append((time.perf_counter() - t0) * 1000)
+    victims = rng.choice(len(docs), size=writes, replace=False)
+    for v in victims:
+        t0 = time.perf_counter()
+        store.write([], delete=[docs[v].doc_id])
+        del_ms.append((time.perf_counter() - t0) * 1000)
+    print(f"[{n}] add p50 {pct(add_ms, 50):.0f} ms, delete p50 {pct(del_ms, 50):.0f} ms", flush=True)
+    out = {
+        "chunks": store.stats()["chunks"], "bulk_chunks_per_s": chunks / ingest_s,
+        "add_p50_ms": pct(add_ms, 50), "add_max_ms": max(add_ms),
+        "delete_p50_ms": pct(del_ms, 50), "delete_max_ms": max(del_ms),
+        "segments": store.stats()["segments"],
+    }
+    out.update({f"hash_{k}": v for k, v in time_queries(store, qtexts, create_embedder(EmbedderSpec("hash", "384")),
+                                                        asks).items()})
+    if real_model is not None:
+        timed = time_queries(store, qtexts[:model_queries], real_model, min(asks, model_queries))
+        out.update({f"model_{k}": v for k, v in timed.items()})
+    out["recall"] = recall(store, qvecs)
+    out["recall_1pct"] = recall(store, qvecs, date_filter(0.01))
+    out["recall_10pct"] = recall(store, qvecs, date_filter(0.10))
+    store.close()
+    p = probe(data, qtexts)
+    out.update(open_s=p["open_s"], first_search_s=p["first_search_s"], rss_mb=p["rss_mb"])
+    r = kill_then_recover(data, qtexts)
+    out.update(recovery_open_s=r["open_s"], recovery_first_search_s=r["first_search_s"])
+    store = Store(data)
+    doomed = [d.doc_id for d in docs[: len(docs) // 10]]
+    store.write([], delete=doomed)
+    out["recall_after_10pct_deleted"] = recall(store, qvecs)
+    out["disk_mb"] = du_mb(data)
+    store.close()
+    print(f"[{n}] {json.dumps({k: round(v, 3) for k, v in out.items()})}", flush=True)
+    return out
+
+
+def compare_ann(pool: np.ndarray, n: int, qvecs: np.ndarray) -> list[dict]:
+    """Vector indexes on the same synthesized vectors: build time, query time, recall@10, size."""
+    import faiss
+
+    from index.segments import build_ann
+
+    rng = np.random.default_rng(7)
+    x = synth_vectors(pool, n, rng)
+    exact = [set(np.argsort(-(x @ q))[:10].tolist()) for q in qvecs]
+    rows = []
+
+    def measure(name, build, search):
+        t0 = time.perf_counter()
+        index = build()
+        b = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        got = [search(index, q) for q in qvecs]
+        ms = (time.perf_counter() - t0) * 1000 / len(qvecs)
+        rec = float(np.mean([len(e & set(g)) / 10 for e, g in zip(exact, got, strict=True)]))
+        size = len(faiss.serialize_index(index)) if not isinstance(index, np.ndarray) else index.nbytes
+        rows.append({"index": name, "build_s": b, "query_ms": ms, "recall": rec, "mb": size / 2**20})
+        print(f"  {name}: build {b:.1f}s, {ms:.2f} ms/query, recall@10 {rec:.3f}, {size / 2**20:.0f} MB", flush=True)
+
+    measure("exact (numpy)", lambda: x, lambda ix, q: np.argsort(-(ix @ q))[:10].tolist())
+
+    def sq8_search(ix, q, nprobe=32):
+        ix.nprobe = nprobe
+        _s, pos = ix.search(q.reshape(1, -1), 40)
+        pos = pos[0][pos[0] >= 0]
+        return pos[np.argsort(-(x[pos] @ q))[:10]].tolist()
+
+    measure("IVF-SQ8 nprobe 32 + exact re-rank of 40 (store)", lambda: build_ann(x), sq8_search)
+
+    def ivf_flat():
+        nlist = int(4 * np.sqrt(n))
+        ix = faiss.IndexIVFFlat(faiss.IndexFlatIP(x.shape[1]), x.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
+        ix.train(x[rng.choice(n, min(n, 64 * nlist), replace=False)])
+        ix.add(x)
+        ix.nprobe = 32
+        return ix
+
+    measure("IVF-Flat nprobe 32", ivf_flat, lambda ix, q: ix.search(q.reshape(1, -1), 10)[1][0].tolist())
+
+    def hnsw():
+        ix = faiss.IndexHNSWFlat(x.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+        ix.hnsw.efConstruction = 40
+        ix.add(x)
+        ix.hnsw.efSearch = 64
+        return ix
+
+    measure("HNSW32 efC 40 efS 64", hnsw, lambda ix, q: ix.search(q.reshape(1, -1), 10)[1][0].tolist())
+    return rows
+
+
+ROWS = [
+    ("chunks", "chunks", "{:.0f}"), ("segments", "live segments", "{:.0f}"),
+    ("bulk_chunks_per_s", "bulk ingest, chunks/s", "{:.0f}"),
+    ("add_p50_ms", "one-doc add p50, ms", "{:.0f}"), ("add_max_ms", "one-doc add max, ms", "{:.0f}"),
+    ("delete_p50_ms", "one-doc delete p50, ms", "{:.0f}"), ("delete_max_ms", "one-doc delete max, ms", "{:.0f}"),
+    ("hash_search_p50", "search p50, ms (hash embedder)", "{:.1f}"),
+    ("hash_search_p95", "search p95, ms (hash embedder)", "{:.1f}"),
+    ("hash_ask_p50", "ask p50, ms (hash embedder)", "{:.1f}"), ("hash_ask_p95", "ask p95, ms (hash embedder)", "{:.1f}"),
+    ("model_search_p50", "search p50, ms (default model)", "{:.1f}"),
+    ("model_search_p95", "search p95, ms (default model)", "{:.1f}"),
+    ("model_ask_p50", "ask p50, ms (default model)", "{:.1f}"), ("model_ask_p95", "ask p95, ms (default model)", "{:.1f}"),
+    ("recall", "recall@10 vs exact", "{:.3f}"), ("recall_1pct", "recall@10, 1% date filter", "{:.3f}"),
+    ("recall_10pct", "recall@10, 10% date filter", "{:.3f}"),
+    ("recall_after_10pct_deleted", "recall@10 after deleting 10%", "{:.3f}"),
+    ("open_s", "open (fresh process), s", "{:.2f}"), ("first_search_s", "first search after open, s", "{:.2f}"),
+    ("recovery_open_s", "open after a killed write, s", "{:.2f}"),
+    ("rss_mb", "peak RSS after 50 searches, MB", "{:.0f}"), ("disk_mb", "disk, MB", "{:.0f}"),
+]
+
+
+def print_table(results: dict[int, dict]) -> None:
+    sizes = sorted(results)
+    head = "| | " + " | ".join(f"{n:,}" for n in sizes) + " | " + " | ".join(
+        f"{n:,} / {sizes[0]:,}" for n in sizes[1:]) + " |"
+    print(head)
+    print("|" + "---|" * (1 + 2 * len(sizes) - 1))
+    for key, label, fmt in ROWS:
+        vals = [results[n].get(key) for n in sizes]
+        if all(v is None for v in vals):
+            continue
+        cells = [fmt.format(v) if v is not None else "" for v in vals]
+        ratios = [f"{v / vals[0]:.2f}" if v is not None and vals[0] else "" for v in vals[1:]]
+        print(f"| {label} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--pool", type=int, default=2000, help="real passage embeddings the vectors derive from")
+    p.add_argument("--questions", type=int, default=200, help="DuReader+CMRC questions used as queries")
+    p.add_argument("--writes", type=int, default=200, help="one-document adds (and deletes) timed")
+    p.add_argument("--asks", type=int, default=50)
+    p.add_argument("--model-queries", type=int, default=50, help="queries timed with the default model")
+    p.add_argument("--no-model", action="store_true", help="skip the default-model query timings")
+    p.add_argument("--no-ann-compare", action="store_true")
+    p.add_argument("--work", default="/tmp/policyqa-scale")
+    args = p.parse_args(argv)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d %H:%M')}")
+    t0 = time.perf_counter()
+    pool = pool_vectors(work, args.pool)
+    qtexts = questions(args.questions)
+    qvecs = question_vectors(work, qtexts)
+    print(f"pool of {len(pool)} real passage vectors, {len(qvecs)} question vectors in {time.perf_counter() - t0:.0f}s")
+    real_model = None if args.no_model else create_embedder(EmbedderSpec())
+    results = {}
+    for n in args.sizes:
+        results[n] = run_size(n, work, pool, qtexts, qvecs, args.writes, args.asks, real_model,
+                              args.model_queries)
+        (work / "results.json").write_text(json.dumps(results, indent=2))
+    print_table(results)
+    if not args.no_ann_compare:
+        print(f"\nvector indexes on {max(args.sizes):,} synthesized vectors, {len(qvecs)} real question vectors:")
+        compare_ann(pool, max(args.sizes), qvecs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

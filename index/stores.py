@@ -1,0 +1,28 @@
+"""Open a store by configuration: the local segment store, or a backend registered in :data:`BACKENDS`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from index.backend import StoreBackend, StoreConfig, StoreError
+
+
+def _open_local(config: StoreConfig) -> StoreBackend:
+    from index.store import Store
+
+    if config.data_dir is None:
+        raise StoreError("a local store needs a data directory (--data-dir or $POLICYQA_DATA)")
+    return Store(config.data_dir, config.embedder)
+
+
+# kind -> opener; another backend registers itself with one line here.
+BACKENDS: dict[str, Callable[[StoreConfig], StoreBackend]] = {"local": _open_local}
+
+
+def open_store(config: StoreConfig) -> StoreBackend:
+    """The store ``config`` names; StoreError for an unknown kind."""
+    try:
+        opener = BACKENDS[config.kind]
+    except KeyError:
+        raise StoreError(f"unknown store kind {config.kind!r}; known: {', '.join(sorted(BACKENDS))}") from None
+    return opener(config)
