@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from api import render, serve
-from api.config import embedder_from_env, resolve_data_dir
+from api.config import resolve_data_dir, store_config
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -18,11 +18,10 @@ def _print_json(obj) -> None:
 
 
 def _engine(args):
+    from index.stores import open_store
     from qa.engine import Engine
 
-    data_dir, _origin = resolve_data_dir(args.data_dir)
-    spec = None if (data_dir / "config.json").is_file() else embedder_from_env()
-    return Engine(data_dir, spec)
+    return Engine(store=open_store(store_config(args.data_dir, args.store, args.milvus_uri)))
 
 
 def _filters(args):
@@ -147,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (subcommands register here)."""
     parser = argparse.ArgumentParser(prog="policyqa", description="Search and cited answers over Chinese policy news.")
     parser.add_argument("--data-dir", help="data directory (default: $POLICYQA_DATA, else the user data dir)")
+    parser.add_argument("--store", choices=["local", "milvus"],
+                        help="where the corpus lives (default: $POLICYQA_STORE, else local: the data directory)")
+    parser.add_argument("--milvus-uri", help="with --store milvus: http(s)://host:19530 or a milvus-lite .db file "
+                        "(default: $POLICYQA_MILVUS_URI; token, database and prefix from $POLICYQA_MILVUS_*)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="add or update articles from files and folders")
@@ -189,12 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``policyqa`` command."""
-    from index.backend import StoreError, WriterBusyError
+    from index.backend import EXIT_STORE_UNAVAILABLE, StoreError, StoreUnavailableError, WriterBusyError
     from qa.engine import NoDocumentsError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except StoreUnavailableError as e:  # one line naming the store and the reason; nothing was touched
+        print(f"policyqa: {e}", file=sys.stderr)
+        return EXIT_STORE_UNAVAILABLE
     except NoDocumentsError as e:
         print(str(e), file=sys.stderr)
         return EXIT_FAIL

@@ -83,3 +83,41 @@ def empty_milvus(store) -> None:
     store.client.delete(store.names.meta, filter='key in ["avgdl", "last_version"]')
     store.config["avgdl"] = None
     store._romanized.clear()
+
+
+_POOL: dict = {}
+
+
+def milvus_engine(spec=None, embedder=None):
+    """An Engine over milvus-lite collections for ``spec``, created once per test session and emptied
+    for each caller (creating collections costs seconds); one such engine per spec is live at a time."""
+    from qa.engine import Engine
+
+    missing = milvus_lite_missing()
+    require(missing is None, missing or "")
+    from index.milvus import open_milvus_store
+
+    spec = spec or EmbedderSpec()
+    key = (spec.backend, spec.model)
+    if key not in _POOL:
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="policyqa-milvus-"))
+        prefix = "q_" + "".join(c if c.isalnum() else "_" for c in f"{spec.backend}_{spec.model}")[:40]
+        _POOL[key] = open_milvus_store(StoreConfig(kind="milvus", milvus_uri=str(folder / "qa.db"),
+                                                   milvus_prefix=prefix, embedder=spec))
+    store = _POOL[key]
+    empty_milvus(store)
+    store._embedder = None
+    if embedder is not None:
+        store.use_embedder(embedder)
+    return Engine(store=store)
+
+
+def make_engine(kind: str, data_dir: Path, spec=None, embedder=None):
+    """An Engine over the local store, the in-memory backend or Milvus (milvus-lite)."""
+    if kind == "milvus":
+        return milvus_engine(spec, embedder)
+    from tests.memory_backend import make_engine as other
+
+    return other(kind, data_dir, spec, embedder)

@@ -105,6 +105,15 @@ class MilvusStore:
             ) from None
 
     # ----- configuration -----------------------------------------------------------------------
+    def _load(self) -> None:
+        """Load every existing collection into memory (a new process, or a restarted server, finds them
+        released)."""
+        for name in self.names.all():
+            if self.client.has_collection(name):
+                state = str(self.client.get_load_state(name).get("state", ""))
+                if "Loaded" not in state:
+                    self.client.load_collection(name, timeout=CALL_TIMEOUT)
+
     def _meta(self) -> dict[str, str]:
         if not self.client.has_collection(self.names.meta):
             return {}
@@ -117,6 +126,7 @@ class MilvusStore:
         )
 
     def _open_meta(self, requested: EmbedderSpec | None) -> dict:
+        self._load()
         meta = self._meta()
         if "embedder" in meta:
             stored = EmbedderSpec(**json.loads(meta["embedder"]))
@@ -289,7 +299,18 @@ class MilvusStore:
         return out
 
     def close(self) -> None:
-        """Nothing is held per thread."""
+        """Nothing is held per thread (see :meth:`shutdown`)."""
+
+    def shutdown(self) -> None:
+        """Close the client (releases a milvus-lite file for another process); the store is unusable after."""
+        try:
+            self.client.close()
+        except Exception:  # already gone
+            pass
+        if not self.target.network:  # milvus-lite serves the file from a thread of this process
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self.target.uri)
 
     # ----- writes --------------------------------------------------------------------------------
     def plan(self, docs: Iterable[Document], replace: bool = False) -> tuple[list[Document], WriteResult]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 
 import numpy as np
@@ -34,13 +35,24 @@ class MilvusTermStats(TermStats):
     def n_chunks(self) -> int:  # type: ignore[override]
         return self._view.n_chunks
 
+    def prefetch(self, tokens: Iterable[str]) -> dict[str, int]:
+        """Frequencies of many tokens, counted by parallel queries."""
+        todo = [t for t in dict.fromkeys(tokens) if t not in self._cache]
+        if len(todo) > 1:
+            with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
+                for tok, n in zip(todo, pool.map(self._count, todo), strict=True):
+                    self._cache[tok] = n
+        return {t: self[t] for t in tokens}
+
+    def _count(self, token: str) -> int:
+        if len(token.encode("utf-8")) > 255:
+            return 0
+        store = self._view.store
+        return store.count(store.names.postings, f"token == {R.lit(token)}")
+
     def __getitem__(self, token: str) -> int:
         if token not in self._cache:
-            store = self._view.store
-            if len(token.encode("utf-8")) > 255:
-                self._cache[token] = 0
-            else:
-                self._cache[token] = store.count(store.names.postings, f"token == {R.lit(token)}")
+            self._cache[token] = self._count(token)
         return self._cache[token]
 
 
@@ -98,7 +110,7 @@ class MilvusReadView:
 
     def _idf(self, tokens: list[str]) -> dict[str, float]:
         n = self.n_chunks
-        return {t: R.idf(df, n) for t in dict.fromkeys(tokens) if (df := self.terms[t]) > 0}
+        return {t: R.idf(df, n) for t, df in self.terms.prefetch(tokens).items() if df > 0}
 
     def lexical(self, tokens: list[str], k: int, where: Filter = NO_FILTER) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` BM25 (scores, chunk keys): stored tf weights times query-time idf."""
@@ -125,7 +137,7 @@ class MilvusReadView:
 
     def term_candidates(self, tokens: list[str], budget: int, where: Filter = NO_FILTER) -> tuple[np.ndarray, bool]:
         """Keys of chunks holding any of ``tokens``, rarest tokens first, at most ``budget``."""
-        present = sorted((self.terms[t], t) for t in dict.fromkeys(tokens))
+        present = sorted((df, t) for t, df in self.terms.prefetch(tokens).items())
         store = self.store
         keys: dict[int, None] = {}
         cut = False
