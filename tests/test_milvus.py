@@ -145,7 +145,7 @@ def test_concurrent_writers_of_one_document_last_writer_wins(tmp_path):
         barrier = threading.Barrier(2)
         errors = []
 
-        def write(store, doc):
+        def write(store, doc, barrier=barrier, errors=errors):
             try:
                 barrier.wait()
                 store.write([doc])
