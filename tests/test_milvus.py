@@ -238,3 +238,12 @@ def test_hash_spec_is_recorded_and_reopened(tmp_path):
 
     again = open_milvus_store(StoreConfig(kind="milvus", milvus_uri=store.location, milvus_prefix="m"))
     assert again.spec == HASH and again.stats()["documents"] == 1
+
+
+def test_the_client_library_is_imported_only_under_index():
+    import re
+
+    pattern = re.compile(r"^\s*(import|from)\s+(pymilvus|milvus_lite|milvus)\b", re.M)
+    offenders = [str(p.relative_to(ROOT)) for layer in ("corpus", "qa", "api") for p in (ROOT / layer).rglob("*.py")
+                 if pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
