@@ -247,8 +247,8 @@ class MilvusStore:
 
     def stats(self) -> dict:
         """Counts and state: location, documents, chunks, generation, embedder."""
-        with self.calls("stats"):
-            docs = len(self.heads_all())
+        with self.calls("stats"):  # counts, not scans: every search asks (a writer mid-commit may add one)
+            docs = self.count(self.names.documents, "part == 0")
             chunks = self.count(self.names.chunks)
             generation = int(self._meta().get("last_version", "0")[:20] or 0)
         return {"location": self.location, "store": "milvus", "prefix": self.names.prefix, "documents": docs,
