@@ -108,6 +108,10 @@ def connect(target: Target, token: str | None, db: str | None):
         kwargs["token"] = token
     if db:
         kwargs["db_name"] = db
+    if not target.network:
+        # milvus-lite's in-process gRPC server allows no keepalive pings between calls; pymilvus' default
+        # (every 10 s, even idle) earns a GOAWAY "too_many_pings" that fails the call in flight.
+        kwargs["grpc_options"] = {"grpc.keepalive_time_ms": 600000, "grpc.keepalive_permit_without_calls": 0}
     try:
         client = MilvusClient(**kwargs)
         client.list_collections(timeout=CONNECT_TIMEOUT)  # the first call that checks the credentials
