@@ -17,7 +17,7 @@ import textwrap
 from pathlib import Path
 
 from api import render, serve
-from api.config import requested_embedder, resolve_data_dir
+from api.config import resolve_data_dir, store_config
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 DOCS_PAGE = 50  # documents listed by `policyqa docs` unless --limit says otherwise
@@ -31,6 +31,16 @@ GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict, bool], ...] = (
         True,
     ),
     (("--json",), {"action": "store_true", "help": "print JSON instead of text"}, False),
+    (
+        ("--store",),
+        {"choices": ["local", "milvus"], "metavar": "KIND", "help": "local (default) or milvus; $POLICYQA_STORE"},
+        True,
+    ),
+    (
+        ("--milvus-uri",),
+        {"metavar": "URI", "help": "http(s)://host:19530 or a milvus-lite .db file"},
+        True,
+    ),
 )
 
 EXIT_CODES = """exit codes:
@@ -38,7 +48,9 @@ EXIT_CODES = """exit codes:
   1  failed: an input was rejected (the others were stored), no such document,
      no documents or no data directory yet, or a problem with the data directory
   2  usage error: unknown command or option, bad value, missing argument
-  3  busy: another writer held the write lock too long; try again"""
+  3  busy: another writer held the write lock too long; try again
+  4  store unavailable: Milvus unreachable, auth or TLS refused, or built with
+     another embedder (one line names the URI and the reason)"""
 
 EXAMPLES = """examples:
   policyqa --data-dir demo-data ingest corpus/samples/kunming
@@ -85,11 +97,16 @@ def command_prefix(args) -> str:
 
 
 def _engine(args, create: bool = False):
-    """The engine over the chosen data directory; reads (``create=False``) never create one."""
+    """The engine over the chosen store; reads (``create=False``) never create a local data directory."""
     from qa.engine import Engine
 
-    data_dir, _origin = resolve_data_dir(args.data_dir)
-    return Engine(data_dir, requested_embedder(data_dir), create=create)
+    config = store_config(getattr(args, "data_dir", None), getattr(args, "store", None),
+                          getattr(args, "milvus_uri", None))
+    if config.kind == "local":
+        return Engine(config.data_dir, config.embedder, create=create)
+    from index.stores import open_store
+
+    return Engine(store=open_store(config))
 
 
 def _filters(args):
@@ -266,7 +283,8 @@ def cmd_stats(args) -> int:
     from qa.engine import data_dir_exists
 
     data_dir, origin = resolve_data_dir(args.data_dir)
-    if data_dir_exists(data_dir):
+    remote = store_config(args.data_dir, getattr(args, "store", None), getattr(args, "milvus_uri", None)).kind != "local"
+    if remote or data_dir_exists(data_dir):
         stats = {**_engine(args).store.stats(), "exists": True}
     else:  # report where the data would live, creating nothing
         stats = {"data_dir": str(data_dir), "exists": False, "documents": 0, "chunks": 0, "generation": 0,
@@ -289,9 +307,10 @@ def cmd_reembed(args) -> int:
     if not data_dir_exists(data_dir):
         print(f"policyqa reembed: {data_dir} is not a data directory (nothing ingested there)", file=sys.stderr)
         return EXIT_FAIL
-    from index.store import Store
+    from index.backend import StoreConfig
+    from index.stores import open_store
 
-    current = Store(data_dir).spec
+    current = open_store(StoreConfig(kind="local", data_dir=data_dir)).spec
     runtime, precision = parse_runtime(args.runtime)
     base = current if current.backend != "hash" else EmbedderSpec()
     new = replace(base, runtime=runtime, precision=precision)
@@ -456,12 +475,15 @@ def _no_documents_message(error, args) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``policyqa`` command; returns an exit code (see EXIT_CODES)."""
-    from index.backend import StoreError, WriterBusyError
+    from index.backend import EXIT_STORE_UNAVAILABLE, StoreError, StoreUnavailableError, WriterBusyError
     from qa.engine import NoDocumentsError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except StoreUnavailableError as e:  # one line naming the store and the reason; nothing was touched
+        print(f"policyqa: {e}", file=sys.stderr)
+        return EXIT_STORE_UNAVAILABLE
     except NoDocumentsError as e:
         print(_no_documents_message(e, args), file=sys.stderr)
         return EXIT_FAIL

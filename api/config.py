@@ -8,6 +8,11 @@ from pathlib import Path
 ENV_DATA = "POLICYQA_DATA"
 ENV_EMBEDDER = "POLICYQA_EMBEDDER"
 ENV_RUNTIME = "POLICYQA_EMBED_RUNTIME"
+ENV_STORE = "POLICYQA_STORE"  # "local" (default) or "milvus"
+ENV_MILVUS_URI = "POLICYQA_MILVUS_URI"  # http(s)://host:19530, or a milvus-lite file path (*.db)
+ENV_MILVUS_TOKEN = "POLICYQA_MILVUS_TOKEN"  # "user:password" or an API key; never printed
+ENV_MILVUS_DB = "POLICYQA_MILVUS_DB"
+ENV_MILVUS_PREFIX = "POLICYQA_MILVUS_PREFIX"  # collection-name prefix: several corpora on one cluster
 
 
 def resolve_data_dir(option: str | None) -> tuple[Path, str]:
@@ -58,3 +63,22 @@ def requested_embedder(data_dir: Path):
     if os.environ.get(ENV_RUNTIME, "").strip():
         return embedder_from_env()
     return None
+
+
+def store_config(data_dir: str | None = None, store: str | None = None, milvus_uri: str | None = None):
+    """The store to open, from the global options, else the environment (options win)."""
+    from index.backend import StoreConfig
+
+    path, _origin = resolve_data_dir(data_dir)
+    kind = (store or os.environ.get(ENV_STORE) or "local").strip().lower()
+    if kind != "milvus":
+        return StoreConfig(kind=kind, data_dir=path, embedder=requested_embedder(path))
+    return StoreConfig(
+        kind="milvus",
+        data_dir=path,
+        milvus_uri=milvus_uri or os.environ.get(ENV_MILVUS_URI),
+        milvus_token=os.environ.get(ENV_MILVUS_TOKEN) or None,
+        milvus_db=os.environ.get(ENV_MILVUS_DB) or None,
+        milvus_prefix=os.environ.get(ENV_MILVUS_PREFIX) or "policyqa",
+        embedder=embedder_from_env(),
+    )

@@ -15,11 +15,11 @@ LOOPBACK = "127.0.0.1"
 
 
 def _engine(args):
-    from api.config import resolve_data_dir
-    from api.http.app import open_engine
+    from api.config import store_config
+    from index.stores import open_store
+    from qa.engine import Engine
 
-    data_dir, _origin = resolve_data_dir(args.data_dir)
-    return open_engine(data_dir)
+    return Engine(store=open_store(store_config(args.data_dir, args.store, args.milvus_uri)))
 
 
 def _is_loopback(host: str) -> bool:

@@ -26,6 +26,15 @@ class WriterBusyError(StoreError):
     """Another writer held the write lock for longer than the bounded wait."""
 
 
+class StoreUnavailableError(StoreError):
+    """The configured store cannot be used as asked: unreachable, credentials refused, TLS failure, or
+    built with another embedder or dimension. Its message names the location (never a token) and the
+    reason; the CLI exits with :data:`EXIT_STORE_UNAVAILABLE` and touches nothing stored."""
+
+
+EXIT_STORE_UNAVAILABLE = 4
+
+
 @dataclass(frozen=True)
 class Filter:
     """Restrictions on the chunks searched, as values: inclusive ISO date bounds and a source substring.

@@ -16,8 +16,14 @@ def _open_local(config: StoreConfig) -> StoreBackend:
     return Store(config.data_dir, config.embedder)
 
 
+def _open_milvus(config: StoreConfig) -> StoreBackend:
+    from index.milvus import open_milvus_store
+
+    return open_milvus_store(config)
+
+
 # kind -> opener; another backend registers itself with one line here.
-BACKENDS: dict[str, Callable[[StoreConfig], StoreBackend]] = {"local": _open_local}
+BACKENDS: dict[str, Callable[[StoreConfig], StoreBackend]] = {"local": _open_local, "milvus": _open_milvus}
 
 
 def store_exists(config: StoreConfig) -> bool:

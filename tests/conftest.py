@@ -77,11 +77,21 @@ def memory_engine_with_sample(real_engine_with_sample):
     return engine
 
 
-@pytest.fixture(params=["local", "memory"])
+@pytest.fixture(scope="session")
+def milvus_engine_with_sample(real_engine_with_sample):
+    """Milvus (milvus-lite) holding the sample article, sharing the real model already loaded."""
+    from tests.backends import milvus_engine
+
+    engine = milvus_engine(real_engine_with_sample.store.spec, real_engine_with_sample.store.embedder)
+    report = engine.ingest_paths([SAMPLE])
+    assert report.as_dict()["added"] == 1, report.as_dict()
+    return engine
+
+
+@pytest.fixture(params=["local", "memory", "milvus"])
 def sample_engine(request):
-    """The sample article in either backend: qa/ must answer the same through the store interface."""
-    name = "real_engine_with_sample" if request.param == "local" else "memory_engine_with_sample"
-    return request.getfixturevalue(name)
+    """The sample article in every backend: qa/ must answer the same through the store interface."""
+    return request.getfixturevalue(f"{request.param if request.param != 'local' else 'real'}_engine_with_sample")
 
 
 @pytest.fixture(scope="session")

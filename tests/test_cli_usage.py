@@ -42,7 +42,8 @@ def _given(action: argparse.Action) -> tuple[list[str], object]:
     flag = action.option_strings[-1]
     if action.nargs == 0:
         return [flag], action.const
-    return [flag, "VALUE"], "VALUE"
+    value = action.choices[-1] if action.choices else "VALUE"
+    return [flag, value], value
 
 
 def test_every_global_option_works_before_and_after_every_subcommand():

@@ -7,9 +7,9 @@ import pytest
 from corpus.models import Article
 from index.embedder import EmbedderSpec
 from qa.search import Filters
-from tests.memory_backend import make_engine
+from tests.backends import make_engine
 
-BACKENDS = ["local", "memory"]
+BACKENDS = ["local", "memory", "milvus"]
 
 
 def art(doc_id: str, text: str, date: str, source: str = "昆明日报") -> Article:

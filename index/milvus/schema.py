@@ -1,0 +1,151 @@
+"""The collections of one policyqa corpus in Milvus, their fields and indexes.
+
+``{prefix}_chunks``     one row per chunk version: vector, BM25 term weights (sparse), text, span,
+                        citation fields; ``doc_id``/``date``/``source`` are the filterable scalars.
+``{prefix}_documents``  one row per document part: part 0 holds the metadata (the commit marker of a
+                        version); every part holds a slice of the zlib+base64 JSON of the whole document
+                        (original, normalized, offsets, raw), split where VARCHAR's 65,535 bytes need it.
+``{prefix}_postings``   one row per (token, chunk): chunk frequencies by ``count(*)`` (exact at every
+                        write, no shared counter to race on), candidates by term, and BM25 scoring
+                        itself on servers without sparse vectors (Milvus < 2.4).
+``{prefix}_terms``      token -> toneless pinyin, written once per token, read by the pinyin bridge.
+``{prefix}_meta``       embedder spec, dimension, lexical mode, BM25 reference length, last version.
+
+Milvus requires a vector field in every collection, so the three auxiliary ones carry a 2-d zero
+vector (``_v``) with a FLAT index that no query uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Dense index: HNSW, inner product over L2-normalized vectors (= cosine). M=16 links per node and
+# efConstruction=200 are Milvus' recommended defaults for 10^4..10^7 vectors; the search width ef is
+# max(EF_SEARCH, k), which keeps recall@100 near 1 at the sizes measured (see NOTES-milvus.md).
+HNSW_PARAMS = {"M": 16, "efConstruction": 200}
+EF_SEARCH = 256
+MAX_TEXT = 16384  # bytes: chunks are at most 450 characters
+MAX_TITLE = 8192
+MAX_ID = 1024
+PART_CHARS = 60000  # document JSON slice per row (ASCII base64), under VARCHAR's 65,535 bytes
+MAX_TOKEN_BYTES = 256
+SCHEMA_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Names:
+    """Collection names under one prefix."""
+
+    prefix: str
+
+    @property
+    def chunks(self) -> str:
+        return f"{self.prefix}_chunks"
+
+    @property
+    def documents(self) -> str:
+        return f"{self.prefix}_documents"
+
+    @property
+    def postings(self) -> str:
+        return f"{self.prefix}_postings"
+
+    @property
+    def terms(self) -> str:
+        return f"{self.prefix}_terms"
+
+    @property
+    def meta(self) -> str:
+        return f"{self.prefix}_meta"
+
+    def all(self) -> list[str]:
+        return [self.meta, self.documents, self.chunks, self.postings, self.terms]
+
+
+def _aux(schema, index):
+    from pymilvus import DataType
+
+    schema.add_field("_v", DataType.FLOAT_VECTOR, dim=2)
+    index.add_index("_v", index_type="FLAT", metric_type="L2")
+
+
+def create_collections(client, names: Names, dim: int, sparse: bool) -> None:
+    """Create whichever collections are missing (consistency level Strong: a write is seen by the next read)."""
+    from pymilvus import DataType, MilvusClient
+
+    def new(name: str, build) -> None:
+        if client.has_collection(name):
+            return
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        index = client.prepare_index_params()
+        build(schema, index, DataType)
+        client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
+
+    def meta(s, ix, T):
+        s.add_field("key", T.VARCHAR, max_length=256)
+        s.add_field("value", T.VARCHAR, max_length=8192)
+        _aux(s, ix)
+
+    def documents(s, ix, T):
+        for name, size in (("doc_id", MAX_ID), ("version", 64), ("title", MAX_TITLE), ("date", 64),
+                           ("source", 1024), ("url", 4096), ("path", 4096), ("content_hash", 128),
+                           ("added_at", 64), ("updated_at", 64)):
+            s.add_field(name, T.VARCHAR, max_length=size)
+        for name in ("part", "n_parts", "chars", "n_chunks", "body_start"):
+            s.add_field(name, T.INT64)
+        s.add_field("data", T.VARCHAR, max_length=65535)
+        _aux(s, ix)
+
+    def chunks(s, ix, T):
+        for name, size in (("chunk_id", MAX_ID), ("doc_id", MAX_ID), ("version", 64), ("text", MAX_TEXT),
+                           ("dedup_key", 64), ("title", MAX_TITLE), ("date", 64), ("source", 1024),
+                           ("url", 4096)):
+            s.add_field(name, T.VARCHAR, max_length=size)
+        for name in ("position", "start", "end", "length"):
+            s.add_field(name, T.INT64)
+        s.add_field("vector", T.FLOAT_VECTOR, dim=dim)
+        ix.add_index("vector", index_type="HNSW", metric_type="IP", params=HNSW_PARAMS)
+        if sparse:
+            s.add_field("sparse", T.SPARSE_FLOAT_VECTOR)
+            ix.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+
+    def postings(s, ix, T):
+        for name, size in (("token", MAX_TOKEN_BYTES), ("doc_id", MAX_ID), ("version", 64), ("date", 64),
+                           ("source", 1024)):
+            s.add_field(name, T.VARCHAR, max_length=size)
+        s.add_field("chunk", T.INT64)
+        s.add_field("weight", T.FLOAT)
+        _aux(s, ix)
+
+    def terms(s, ix, T):
+        s.add_field("token", T.VARCHAR, max_length=MAX_TOKEN_BYTES)
+        s.add_field("key", T.VARCHAR, max_length=128)
+        _aux(s, ix)
+
+    for name, build in ((names.meta, meta), (names.documents, documents), (names.chunks, chunks),
+                        (names.postings, postings), (names.terms, terms)):
+        new(name, build)
+
+
+def vector_dim(client, names: Names) -> int | None:
+    """The dimension of the chunks collection's vector field, None when there is no such collection."""
+    if not client.has_collection(names.chunks):
+        return None
+    for f in client.describe_collection(names.chunks).get("fields", []):
+        if f.get("name") == "vector":
+            return int(f.get("params", {}).get("dim", 0))
+    return None
+
+
+def server_has_sparse(client) -> bool:
+    """Whether the server holds SPARSE_FLOAT_VECTOR fields (Milvus >= 2.4, milvus-lite)."""
+    version = str(client.get_server_version())
+    if version.startswith("milvus_lite"):
+        return True
+    digits = version.lstrip("v").split("-")[0].split(".")
+    try:
+        major, minor = int(digits[0]), int(digits[1])
+    except (ValueError, IndexError):
+        return True
+    return (major, minor) >= (2, 4)

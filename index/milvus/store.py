@@ -1,0 +1,520 @@
+"""MilvusStore: the policyqa store interface (index.backend.StoreBackend) over Milvus collections.
+
+Writes. Every write call gets a version, ``<time_ns:020d><random>`` (ordered by wall clock, unique).
+A document version is written as chunk rows, posting rows and document parts, all carrying the version
+and with primary keys derived from (id, version); then part 0 of the document is inserted: that row is
+the commit marker. The committed version of a document is the largest version among its part-0 rows,
+and readers only see chunks of that version. After the marker, the writer re-reads the markers: when
+its version is the largest it deletes every older version's rows, otherwise (a later writer overtook
+it) it deletes its own. Under Strong consistency the rows left at the end are those of the latest
+version, whatever the interleaving: last writer wins, never duplicates. A write killed half-way leaves
+rows of a version with no marker: invisible to readers, removed by the next write of the document or
+by ``repair()``; re-running the ingest therefore never duplicates a chunk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Iterable
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import numpy as np
+
+from corpus.prepare import Document
+from index.backend import StoreConfig, StoreError, StoreUnavailableError, WriteResult
+from index.embedder import Embedder, EmbedderSpec, create_embedder
+from index.milvus import rows as R
+from index.milvus.connection import CALL_TIMEOUT, Target, connect, describe, parse_uri
+from index.milvus.schema import SCHEMA_VERSION, Names, create_collections, server_has_sparse, vector_dim
+from index.pinyin_bridge import romanize
+from index.tokenizer import tokenize
+
+INSERT_ROWS = 500  # chunk rows per insert request
+INSERT_POSTINGS = 5000  # posting rows per insert request
+QUERY_WINDOW = 16384  # Milvus' largest offset + limit
+DEFAULT_AVGDL = 240.0  # tokens per chunk; only used until the first batch sets the reference
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def new_version() -> str:
+    """A write version: nanosecond wall-clock time, then randomness so two writers never tie."""
+    return f"{time.time_ns():020d}{secrets.token_hex(4)}"
+
+
+def embed_text(title: str, text: str) -> str:
+    """What is embedded for a chunk: the title kept with each chunk (as the embedded default does)."""
+    return f"{title}\n{text}" if title else text
+
+
+def dedup_key(text: str) -> str:
+    """Key under which near-identical chunks collapse (the embedded default's rule)."""
+    from index.store import dedup_key as _dedup_key
+
+    return _dedup_key(text)
+
+
+DOCUMENT_FIELDS = ("doc_id", "title", "date", "source", "url", "path", "original", "normalized", "body_start",
+                   "raw", "added_at", "updated_at")
+
+
+def public_document(stored: dict) -> dict:
+    """A stored document as the store interface shows it (no offsets array, no hash)."""
+    return {k: stored.get(k) for k in DOCUMENT_FIELDS}
+
+
+class MilvusStore:
+    """A policyqa corpus in Milvus collections named ``{prefix}_*``."""
+
+    def __init__(self, config: StoreConfig) -> None:
+        self.target: Target = parse_uri(config.milvus_uri or "")
+        self.location = self.target.shown
+        self._token = config.milvus_token
+        self.names = Names(config.milvus_prefix or "policyqa")
+        self.client = connect(self.target, config.milvus_token, config.milvus_db)
+        self._write_lock = threading.Lock()
+        self._embedder: Embedder | None = None
+        self._embedder_lock = threading.Lock()
+        self._romanized: dict[str, str | None] = {}
+        with self.calls("open"):
+            self.sparse = server_has_sparse(self.client)
+            self.config = self._open_meta(config.embedder)
+        self.spec = EmbedderSpec(**self.config["embedder"])
+        self.avgdl = float(self.config.get("avgdl") or DEFAULT_AVGDL)
+
+    # ----- errors ------------------------------------------------------------------------------
+    @contextmanager
+    def calls(self, what: str):
+        """Turn client errors inside the block into one-line StoreUnavailableErrors."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as e:
+            if type(e).__module__.split(".")[0] not in ("pymilvus", "grpc", "milvus_lite"):
+                raise
+            raise StoreUnavailableError(
+                f"{self.location}: {what} failed: {describe(e, self.target, self._token)}"
+            ) from None
+
+    # ----- configuration -----------------------------------------------------------------------
+    def _load(self) -> None:
+        """Load every existing collection into memory (a new process, or a restarted server, finds them
+        released)."""
+        for name in self.names.all():
+            if self.client.has_collection(name):
+                state = str(self.client.get_load_state(name).get("state", ""))
+                if "Loaded" not in state:
+                    self.client.load_collection(name, timeout=CALL_TIMEOUT)
+
+    def _meta(self) -> dict[str, str]:
+        if not self.client.has_collection(self.names.meta):
+            return {}
+        rows = self.client.query(self.names.meta, filter="id >= 0", output_fields=["key", "value"], limit=1000)
+        return {r["key"]: r["value"] for r in rows}
+
+    def _set_meta(self, values: dict[str, str]) -> None:
+        self.client.upsert(
+            self.names.meta, [{"id": R.key("meta", k), "key": k, "value": v, "_v": [0.0, 0.0]} for k, v in values.items()]
+        )
+
+    def _open_meta(self, requested: EmbedderSpec | None) -> dict:
+        self._load()
+        meta = self._meta()
+        if "embedder" in meta:
+            stored = EmbedderSpec(**json.loads(meta["embedder"]))
+            if requested is not None and stored != requested:
+                raise StoreUnavailableError(
+                    f"{self.location}: collections {self.names.prefix}_* were built with embedder "
+                    f"{stored.as_dict()}, not {requested.as_dict()}; use another --milvus-prefix"
+                )
+            dim = int(meta["dim"])
+            actual = vector_dim(self.client, self.names)
+            if actual is not None and actual != dim:
+                raise StoreUnavailableError(
+                    f"{self.location}: {self.names.chunks} holds {actual}-d vectors, its meta says {dim}"
+                )
+            if meta.get("lexical") == "sparse" and not self.sparse:
+                raise StoreUnavailableError(
+                    f"{self.location}: {self.names.prefix}_* was built with sparse vectors; this server has none"
+                )
+            self.sparse = meta.get("lexical", "sparse") == "sparse"
+            create_collections(self.client, self.names, dim, self.sparse)  # a crash mid-creation
+            return {"embedder": stored.as_dict(), "dim": dim, "lexical": meta.get("lexical"),
+                    "avgdl": meta.get("avgdl"), "store": "milvus", "uri": self.location,
+                    "prefix": self.names.prefix}
+        spec = requested or EmbedderSpec()
+        dim = int(create_embedder(spec).dim) if spec.backend == "hash" else self._model_dim(spec)
+        lexical = "sparse" if self.sparse else "postings"
+        create_collections(self.client, self.names, dim, self.sparse)
+        self._set_meta({"embedder": json.dumps(spec.as_dict()), "dim": str(dim), "lexical": lexical,
+                        "schema": SCHEMA_VERSION})
+        return {"embedder": spec.as_dict(), "dim": dim, "lexical": lexical, "avgdl": None, "store": "milvus",
+                "uri": self.location, "prefix": self.names.prefix}
+
+    def _model_dim(self, spec: EmbedderSpec) -> int:
+        self._embedder = create_embedder(spec)
+        return int(self._embedder.dim)
+
+    # ----- embedder ----------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder, loaded once per process under a lock."""
+        if self._embedder is None:
+            with self._embedder_lock:
+                if self._embedder is None:
+                    self._embedder = create_embedder(self.spec)
+        return self._embedder
+
+    @property
+    def model_loaded(self) -> bool:
+        return self._embedder is not None
+
+    def use_embedder(self, embedder: Embedder) -> None:
+        """Use this embedder instance instead of building one."""
+        self._embedder = embedder
+
+    def embed(self, docs: list[Document], show_progress: bool = False) -> list[np.ndarray]:
+        """Embeddings of every chunk of each document (title kept with each chunk)."""
+        texts = [embed_text(d.title, c.text) for d in docs for c in d.chunks]
+        vecs = self.embedder.encode_passages(texts, show_progress=show_progress) if texts else None
+        out, i = [], 0
+        for d in docs:
+            n = len(d.chunks)
+            out.append(vecs[i : i + n] if vecs is not None else np.zeros((0, self.config["dim"]), np.float32))
+            i += n
+        return out
+
+    # ----- low-level reads -----------------------------------------------------------------------
+    def query_all(self, collection: str, expr: str, fields: list[str]) -> list[dict]:
+        """Every row matching ``expr``: one query when they fit Milvus' 16,384-row window, else one per
+        slice of the primary-key range (keys are uniform hashes, so slices hold similar numbers)."""
+        n = self.count(collection, expr)
+        if n == 0:
+            return []
+        slices = max(1, -(-n * 2 // QUERY_WINDOW))
+        if slices == 1:
+            return self.client.query(collection, filter=expr, output_fields=fields, limit=QUERY_WINDOW,
+                                     timeout=CALL_TIMEOUT)
+        out: list[dict] = []
+        edges = [(2**63 * i) // slices for i in range(slices)] + [2**63]
+        for lo, hi in zip(edges, edges[1:], strict=False):
+            part = R.both(expr, f"id >= {lo} and id < {hi}")
+            rows = self.client.query(collection, filter=part, output_fields=fields, limit=QUERY_WINDOW,
+                                     timeout=CALL_TIMEOUT)
+            if len(rows) >= QUERY_WINDOW:
+                raise StoreError(f"{self.location}: {collection}: a key slice overflowed; retry")
+            out.extend(rows)
+        return out
+
+    def heads(self, doc_ids: Iterable[str], fields: tuple[str, ...] = ()) -> dict[str, dict]:
+        """The committed head (part 0 of the largest version) of each document that has one."""
+        ids = list(dict.fromkeys(doc_ids))
+        out: dict[str, dict] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows = self.query_all(self.names.documents, R.both(R.in_list("doc_id", part), "part == 0"),
+                                  ["doc_id", "version", *fields])
+            for r in rows:
+                cur = out.get(r["doc_id"])
+                if cur is None or r["version"] > cur["version"]:
+                    out[r["doc_id"]] = r
+        return out
+
+    def count(self, collection: str, expr: str = "") -> int:
+        """``count(*)`` of the rows matching ``expr``."""
+        rows = self.client.query(collection, filter=expr, output_fields=["count(*)"], timeout=CALL_TIMEOUT)
+        return int(rows[0]["count(*)"]) if rows else 0
+
+    # ----- StoreBackend reads --------------------------------------------------------------------
+    def read(self):
+        """``with store.read() as view:`` a view answering from the committed rows."""
+        from index.milvus.view import MilvusReadView
+
+        @contextmanager
+        def _view():
+            with self.calls("read"):
+                yield MilvusReadView(self)
+
+        return _view()
+
+    def stats(self) -> dict:
+        """Counts and state: location, documents, chunks, generation, embedder."""
+        with self.calls("stats"):  # counts, not scans: every search asks (a writer mid-commit may add one)
+            docs = self.count(self.names.documents, "part == 0")
+            chunks = self.count(self.names.chunks)
+            generation = int(self._meta().get("last_version", "0")[:20] or 0)
+        return {"location": self.location, "store": "milvus", "prefix": self.names.prefix, "documents": docs,
+                "chunks": chunks, "generation": generation, "embedder": self.spec.as_dict(),
+                "lexical": self.config.get("lexical")}
+
+    def heads_all(self) -> dict[str, dict]:
+        fields = ["doc_id", "version", "title", "date", "source", "url", "path", "chars", "n_chunks",
+                  "content_hash", "added_at", "updated_at"]
+        out: dict[str, dict] = {}
+        for r in self.query_all(self.names.documents, "part == 0", fields):
+            cur = out.get(r["doc_id"])
+            if cur is None or r["version"] > cur["version"]:
+                out[r["doc_id"]] = r
+        return out
+
+    def list_documents(self, limit: int | None = None, offset: int = 0) -> list[dict]:
+        """Documents' metadata, newest date first."""
+        with self.calls("list documents"):
+            heads = list(self.heads_all().values())
+        heads.sort(key=lambda h: h["doc_id"])
+        heads.sort(key=lambda h: h["date"] or "", reverse=True)
+        sel = heads[offset : None if limit is None else offset + limit]
+        return [{"doc_id": h["doc_id"], "title": h["title"], "date": h["date"] or None,
+                 "source": h["source"] or None, "url": h["url"] or None, "path": h["path"] or None,
+                 "chars": h["chars"], "chunks": h["n_chunks"]} for h in sel]
+
+    def get_document(self, doc_id: str) -> dict | None:
+        """One document, or None."""
+        with self.calls("read document"):
+            doc = self.documents([doc_id]).get(doc_id)
+        return public_document(doc) if doc else None
+
+    def documents(self, doc_ids: Iterable[str]) -> dict[str, dict]:
+        """Committed documents (the stored dict: metadata, original, normalized, offsets, raw)."""
+        heads = self.heads(doc_ids)
+        out: dict[str, dict] = {}
+        for doc_id, head in heads.items():
+            rows = self.query_all(
+                self.names.documents,
+                R.both(f"doc_id == {R.lit(doc_id)}", f"version == {R.lit(head['version'])}"),
+                ["part", "n_parts", "data"],
+            )
+            rows.sort(key=lambda r: r["part"])
+            if not rows or len(rows) != rows[0]["n_parts"]:
+                continue  # a version being deleted under us
+            out[doc_id] = R.decode_document([r["data"] for r in rows])
+        return out
+
+    def close(self) -> None:
+        """Nothing is held per thread (see :meth:`shutdown`)."""
+
+    def shutdown(self) -> None:
+        """Close the client (releases a milvus-lite file for another process); the store is unusable after."""
+        try:
+            self.client.close()
+        except Exception:  # already gone
+            pass
+        if not self.target.network:  # milvus-lite serves the file from a thread of this process
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self.target.uri)
+
+    # ----- writes --------------------------------------------------------------------------------
+    def plan(self, docs: Iterable[Document], replace: bool = False) -> tuple[list[Document], WriteResult]:
+        """Split documents into those to write and those unchanged, duplicates or path conflicts."""
+        docs = list(docs)
+        result = WriteResult()
+        if not docs:
+            return [], result
+        with self.calls("plan"):
+            heads = self.heads([d.doc_id for d in docs], ("content_hash", "title", "date", "source", "url", "path"))
+            hashes = list({d.content_hash for d in docs})
+            twins: dict[str, str] = {}
+            for i in range(0, len(hashes), 200):
+                rows = self.query_all(self.names.documents,
+                                      R.both(R.in_list("content_hash", hashes[i : i + 200]), "part == 0"),
+                                      ["doc_id", "content_hash"])
+                for r in rows:
+                    twins.setdefault(r["content_hash"], set()).add(r["doc_id"])
+        todo: list[Document] = []
+        seen: dict[str, str] = {}
+        for doc in docs:
+            head = heads.get(doc.doc_id)
+            if head and (head["content_hash"], head["title"], head["date"] or None, head["source"] or None,
+                         head["url"] or None) == (doc.content_hash, doc.title, doc.date, doc.source, doc.url):
+                result.unchanged.append(doc.doc_id)
+                continue
+            if head and head["path"] and doc.path and head["path"] != doc.path and not replace:
+                result.conflicts.append((doc.doc_id, head["path"], doc.path))
+                continue
+            others = sorted(t for t in twins.get(doc.content_hash, ()) if t != doc.doc_id)
+            twin = others[0] if others else seen.get(doc.content_hash)
+            if twin is not None and twin != doc.doc_id:
+                result.duplicates.append((doc.doc_id, twin))
+                continue
+            seen[doc.content_hash] = doc.doc_id
+            todo.append(doc)
+        return todo, result
+
+    def write(
+        self,
+        docs: list[Document],
+        embeddings: list[np.ndarray] | None = None,
+        delete: Iterable[str] = (),
+        lock_timeout: float | None = None,
+        replace: bool = False,
+    ) -> WriteResult:
+        """Upsert documents and delete others by doc_id; see the module docstring for the protocol.
+
+        ``lock_timeout`` bounds nothing here: writers of one Milvus corpus never wait for each other.
+        """
+        todo, result = self.plan(docs, replace)
+        if embeddings is None:
+            embeddings = self.embed(todo)
+        else:
+            by_id = {d.doc_id: e for d, e in zip(docs, embeddings, strict=True)}
+            embeddings = [by_id[d.doc_id] for d in todo]
+        delete = list(delete)
+        if result.unchanged:
+            with self._write_lock, self.calls("write"):
+                self._sweep(result.unchanged)
+        if not todo and not delete:
+            return result
+        with self._write_lock, self.calls("write"):
+            if delete:
+                existing = self.heads(delete)
+                self._delete_docs(delete)
+                result.deleted.extend(d for d in delete if d in existing)
+            if todo:
+                self._write_versions(todo, embeddings, result)
+            self._set_meta({"last_version": new_version()})
+        return result
+
+    def _delete_docs(self, doc_ids: list[str]) -> None:
+        for i in range(0, len(doc_ids), 200):
+            expr = R.in_list("doc_id", doc_ids[i : i + 200])
+            for name in (self.names.documents, self.names.chunks, self.names.postings):  # marker first
+                self.client.delete(name, filter=expr, timeout=CALL_TIMEOUT)
+
+    def _write_versions(self, docs: list[Document], embeddings: list[np.ndarray], result: WriteResult) -> None:
+        version = new_version()
+        token_lists = [[tokenize(embed_text(d.title, c.text)) for c in d.chunks] for d in docs]
+        if self.config.get("avgdl") is None:
+            lengths = [len(t) for tl in token_lists for t in tl]
+            self.avgdl = float(np.mean(lengths)) if lengths else DEFAULT_AVGDL
+            self._set_meta({"avgdl": repr(self.avgdl)})
+            self.config["avgdl"] = repr(self.avgdl)
+        existing = self.heads([d.doc_id for d in docs])
+        chunk_rows: list[dict] = []
+        posting_rows: list[dict] = []
+        part_rows: list[dict] = []
+        head_rows: list[dict] = []
+        now = _now()
+        for doc, vecs, tls in zip(docs, embeddings, token_lists, strict=True):
+            if len(vecs) != len(doc.chunks) or (len(vecs) and vecs.shape[1] != self.config["dim"]):
+                raise StoreError(f"{doc.doc_id}: {len(vecs)} vectors for {len(doc.chunks)} chunks, or wrong dimension")
+            for chunk, vec, toks in zip(doc.chunks, vecs, tls, strict=True):
+                pk = R.key(chunk.chunk_id, version)
+                weights = R.tf_weights(toks, self.avgdl)
+                row = {"id": pk, "chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "version": version,
+                       "text": chunk.text, "dedup_key": dedup_key(chunk.text), "title": doc.title,
+                       "date": doc.date or "", "source": doc.source or "", "url": doc.url or "",
+                       "position": chunk.position, "start": chunk.start, "end": chunk.end, "length": len(toks),
+                       "vector": np.asarray(vec, dtype=np.float32).tolist()}
+                if self.sparse:
+                    row["sparse"] = R.sparse_vector(weights) or {0: 0.0}
+                chunk_rows.append(row)
+                for tok, w in weights.items():
+                    if len(tok.encode("utf-8")) > 255:
+                        continue
+                    posting_rows.append({"id": R.key(str(pk), tok), "token": tok, "chunk": pk, "doc_id": doc.doc_id,
+                                         "version": version, "date": doc.date or "", "source": doc.source or "",
+                                         "weight": float(w), "_v": [0.0, 0.0]})
+            old = existing.get(doc.doc_id)
+            stored = {"doc_id": doc.doc_id, "title": doc.title, "date": doc.date, "source": doc.source,
+                      "url": doc.url, "path": doc.path, "original": doc.original, "normalized": doc.text,
+                      "offsets": doc.offsets, "body_start": doc.body_start, "raw": doc.raw,
+                      "content_hash": doc.content_hash, "added_at": old.get("added_at", now) if old else now,
+                      "updated_at": now}
+            parts = R.encode_document(stored)
+            for n, data in enumerate(parts):
+                row = {"id": R.key(doc.doc_id, version, str(n)), "doc_id": doc.doc_id, "version": version,
+                       "part": n, "n_parts": len(parts), "data": data, "_v": [0.0, 0.0],
+                       "title": "", "date": "", "source": "", "url": "", "path": "", "content_hash": "",
+                       "added_at": "", "updated_at": "", "chars": 0, "n_chunks": 0, "body_start": 0}
+                if n == 0:
+                    row.update(title=doc.title, date=doc.date or "", source=doc.source or "", url=doc.url or "",
+                               path=doc.path or "", content_hash=doc.content_hash, added_at=stored["added_at"],
+                               updated_at=now, chars=len(doc.text), n_chunks=len(doc.chunks),
+                               body_start=doc.body_start)
+                    head_rows.append(row)
+                else:
+                    part_rows.append(row)
+            (result.updated if old else result.added).append(doc.doc_id)
+        self._romanize_terms({t for tls in token_lists for toks in tls for t in toks})
+        self._insert(self.names.chunks, chunk_rows, INSERT_ROWS)
+        self._insert(self.names.postings, posting_rows, INSERT_POSTINGS)
+        self._insert(self.names.documents, part_rows, 50)
+        self._crash_point("before-commit")
+        self._insert(self.names.documents, head_rows, 50)  # the commit markers
+        self._crash_point("after-commit")
+        self._settle([d.doc_id for d in docs], version)
+
+    def _insert(self, collection: str, rows: list[dict], batch: int) -> None:
+        for i in range(0, len(rows), batch):
+            self.client.insert(collection, rows[i : i + batch], timeout=CALL_TIMEOUT)
+
+    def _settle(self, doc_ids: list[str], version: str) -> None:
+        """Keep only the newest committed version of each document (see the module docstring)."""
+        heads = self.heads(doc_ids)
+        won = [d for d in doc_ids if heads.get(d, {}).get("version", "") <= version]
+        lost = [d for d in doc_ids if d not in won]
+        for ids, cond in ((won, f"version < {R.lit(version)}"), (lost, f"version == {R.lit(version)}")):
+            for i in range(0, len(ids), 200):
+                expr = R.both(R.in_list("doc_id", ids[i : i + 200]), cond)
+                for name in (self.names.documents, self.names.chunks, self.names.postings):
+                    self.client.delete(name, filter=expr, timeout=CALL_TIMEOUT)
+
+    def _sweep(self, doc_ids: list[str]) -> None:
+        """Remove other versions' rows of committed documents (a writer killed before it settled)."""
+        for i in range(0, len(doc_ids), 200):
+            part = doc_ids[i : i + 200]
+            heads = self.heads(part)
+            rows = self.query_all(self.names.chunks, R.in_list("doc_id", part), ["doc_id", "version"])
+            for doc_id in {r["doc_id"] for r in rows if r["version"] != heads.get(r["doc_id"], {}).get("version")}:
+                if doc_id in heads:
+                    self._settle([doc_id], heads[doc_id]["version"])
+
+    def _romanize_terms(self, tokens: set[str]) -> None:
+        rows = []
+        for tok in tokens:
+            if tok in self._romanized:
+                continue
+            key = romanize(tok)
+            self._romanized[tok] = key
+            if key and len(tok.encode("utf-8")) <= 255:
+                rows.append({"id": R.key("term", tok), "token": tok, "key": key, "_v": [0.0, 0.0]})
+        for i in range(0, len(rows), INSERT_POSTINGS):
+            self.client.upsert(self.names.terms, rows[i : i + INSERT_POSTINGS], timeout=CALL_TIMEOUT)
+
+    def repair(self) -> int:
+        """Remove rows of versions that are not the committed one (a killed writer's leftovers); returns
+        how many documents had some."""
+        with self._write_lock, self.calls("repair"):
+            rows = self.query_all(self.names.chunks, "id >= 0", ["doc_id", "version"])
+            heads = self.heads({r["doc_id"] for r in rows})
+            stale = {r["doc_id"] for r in rows if heads.get(r["doc_id"], {}).get("version") != r["version"]}
+            for doc_id in stale:
+                head = heads.get(doc_id)
+                expr = f"doc_id == {R.lit(doc_id)}"
+                if head:
+                    expr = R.both(expr, f"version != {R.lit(head['version'])}")
+                for name in (self.names.documents, self.names.chunks, self.names.postings):
+                    self.client.delete(name, filter=expr, timeout=CALL_TIMEOUT)
+        return len(stale)
+
+    @staticmethod
+    def _crash_point(name: str) -> None:
+        """Tests kill a writer here ($POLICYQA_MILVUS_CRASH_AT=name)."""
+        if os.environ.get("POLICYQA_MILVUS_CRASH_AT") == name:
+            os._exit(137)
+
+    def drop(self) -> None:
+        """Drop every collection of this prefix (tests and ``migrate --to local`` cleanup only)."""
+        with self.calls("drop"):
+            for name in self.names.all():
+                if self.client.has_collection(name):
+                    self.client.drop_collection(name)

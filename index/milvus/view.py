@@ -1,0 +1,197 @@
+"""MilvusReadView: the read side of the store interface, answered by Milvus queries.
+
+Milvus has no snapshot across calls; under Strong consistency each call sees every write acknowledged
+before it, and the version rule (a chunk is visible only when its version is its document's committed
+one) keeps a half-written or superseded version out of every answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+
+import numpy as np
+
+from index.backend import NO_FILTER, ChunkRow, Filter, TermStats
+from index.milvus import rows as R
+from index.milvus.connection import CALL_TIMEOUT
+from index.milvus.schema import EF_SEARCH
+from index.pinyin_bridge import PinyinBridge
+
+_EMPTY = (np.zeros(0, np.float32), np.zeros(0, np.int64))
+MAX_LIMIT = 16384  # Milvus' largest topk / query window
+
+
+class MilvusTermStats(TermStats):
+    """Chunk frequencies counted in the postings collection on demand, cached for the view."""
+
+    def __init__(self, view: MilvusReadView) -> None:
+        self._view = view
+        self._cache: dict[str, int] = {}
+
+    @property
+    def n_chunks(self) -> int:  # type: ignore[override]
+        return self._view.n_chunks
+
+    def prefetch(self, tokens: Iterable[str]) -> dict[str, int]:
+        """Frequencies of many tokens, counted by parallel queries."""
+        todo = [t for t in dict.fromkeys(tokens) if t not in self._cache]
+        if len(todo) > 1:
+            with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
+                for tok, n in zip(todo, pool.map(self._count, todo), strict=True):
+                    self._cache[tok] = n
+        return {t: self[t] for t in tokens}
+
+    def _count(self, token: str) -> int:
+        if len(token.encode("utf-8")) > 255:
+            return 0
+        store = self._view.store
+        return store.count(store.names.postings, f"token == {R.lit(token)}")
+
+    def __getitem__(self, token: str) -> int:
+        if token not in self._cache:
+            self._cache[token] = self._count(token)
+        return self._cache[token]
+
+
+class MilvusBridge(PinyinBridge):
+    """The pinyin bridge over the stored token romanizations, looked up per romanized query word."""
+
+    def __init__(self, view: MilvusReadView) -> None:
+        super().__init__([])
+        self._view = view
+        self._looked: dict[str, list[str]] = {}
+
+    def lookup(self, key: str) -> list[str]:
+        key = key.lower()
+        if key not in self._looked:
+            store = self._view.store
+            rows = store.client.query(store.names.terms, filter=f"key == {R.lit(key)}", output_fields=["token"],
+                                      limit=100, timeout=CALL_TIMEOUT)
+            terms = self._view.terms
+            found = [(terms[r["token"]], r["token"]) for r in rows]
+            self._looked[key] = [t for df, t in sorted(found, reverse=True) if df > 0]
+        return self._looked[key]
+
+    def __len__(self) -> int:
+        return len(self._looked)
+
+
+class MilvusReadView:
+    """Reads of one store; see the module docstring for what "consistent" means here."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.terms = MilvusTermStats(self)
+        self.bridge = MilvusBridge(self)
+
+    @cached_property
+    def generation(self) -> int:
+        return int(self.store._meta().get("last_version", "0")[:20] or 0)
+
+    @cached_property
+    def n_chunks(self) -> int:
+        return self.store.count(self.store.names.chunks)
+
+    def dense(self, query: np.ndarray, k: int, where: Filter = NO_FILTER) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (inner product, chunk key) by HNSW, the filter evaluated inside Milvus."""
+        k = min(int(k), MAX_LIMIT)
+        if k <= 0:
+            return _EMPTY
+        store = self.store
+        hits = store.client.search(
+            store.names.chunks, data=[np.asarray(query, dtype=np.float32).reshape(-1).tolist()],
+            anns_field="vector", limit=k, filter=R.where_expr(where), output_fields=[],
+            search_params={"metric_type": "IP", "params": {"ef": max(EF_SEARCH, k)}}, timeout=CALL_TIMEOUT,
+        )[0]
+        return _arrays([(h["distance"], h["id"]) for h in hits])
+
+    def _idf(self, tokens: list[str]) -> dict[str, float]:
+        n = self.n_chunks
+        return {t: R.idf(df, n) for t, df in self.terms.prefetch(tokens).items() if df > 0}
+
+    def lexical(self, tokens: list[str], k: int, where: Filter = NO_FILTER) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` BM25 (scores, chunk keys): stored tf weights times query-time idf."""
+        k = min(int(k), MAX_LIMIT)
+        idf = self._idf(tokens)
+        if not idf or k <= 0:
+            return _EMPTY
+        counts = Counter(t for t in tokens if t in idf)
+        store = self.store
+        if store.sparse:
+            query = R.sparse_vector({t: idf[t] * counts[t] for t in idf})
+            hits = store.client.search(
+                store.names.chunks, data=[query], anns_field="sparse", limit=k, filter=R.where_expr(where),
+                output_fields=[], search_params={"metric_type": "IP", "params": {"drop_ratio_search": 0.0}},
+                timeout=CALL_TIMEOUT,
+            )[0]
+            return _arrays([(h["distance"], h["id"]) for h in hits if h["distance"] > 0])
+        scores: dict[int, float] = {}
+        expr = R.both(R.in_list("token", list(idf)), R.where_expr(where))
+        for r in store.query_all(store.names.postings, expr, ["chunk", "token", "weight"]):
+            scores[r["chunk"]] = scores.get(r["chunk"], 0.0) + idf[r["token"]] * counts[r["token"]] * r["weight"]
+        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return _arrays([(s, c) for c, s in best if s > 0])
+
+    def term_candidates(self, tokens: list[str], budget: int, where: Filter = NO_FILTER) -> tuple[np.ndarray, bool]:
+        """Keys of chunks holding any of ``tokens``, rarest tokens first, at most ``budget``."""
+        present = sorted((df, t) for t, df in self.terms.prefetch(tokens).items())
+        store = self.store
+        keys: dict[int, None] = {}
+        cut = False
+        for df, tok in present:
+            if df == 0:
+                continue
+            left = budget - len(keys)
+            if left <= 0:
+                cut = True
+                break
+            rows = store.client.query(
+                store.names.postings, filter=R.both(f"token == {R.lit(tok)}", R.where_expr(where)),
+                output_fields=["chunk"], limit=min(MAX_LIMIT, left + len(keys)), timeout=CALL_TIMEOUT,
+            )
+            for r in rows:
+                if len(keys) >= budget:
+                    cut = True
+                    break
+                keys.setdefault(r["chunk"])
+        return np.fromiter(keys, dtype=np.int64, count=len(keys)), cut
+
+    def chunks(self, keys: Iterable[int]) -> dict[int, ChunkRow]:
+        """Chunk rows of committed versions, by key."""
+        ids = list(dict.fromkeys(int(k) for k in keys))
+        store = self.store
+        rows: list[dict] = []
+        fields = ["chunk_id", "doc_id", "version", "start", "end", "text", "dedup_key", "title", "date",
+                  "source", "url"]
+        for i in range(0, len(ids), 1000):
+            rows.extend(store.client.query(store.names.chunks, filter=R.in_list("id", ids[i : i + 1000]),
+                                           output_fields=fields, timeout=CALL_TIMEOUT))
+        heads = store.heads({r["doc_id"] for r in rows})
+        out: dict[int, ChunkRow] = {}
+        for r in rows:
+            if heads.get(r["doc_id"], {}).get("version") != r["version"]:
+                continue
+            out[int(r["id"])] = ChunkRow(int(r["id"]), r["chunk_id"], r["doc_id"], int(r["start"]), int(r["end"]),
+                                         r["text"], r["dedup_key"], r["title"], r["date"] or None,
+                                         r["source"] or None, r["url"] or None)
+        return out
+
+    def offsets(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """Each committed document's map from normalized to original character positions."""
+        return {d: doc["offsets"] for d, doc in self.store.documents(doc_ids).items()}
+
+    def document(self, doc_id: str) -> dict | None:
+        """One committed document, or None."""
+        from index.milvus.store import public_document
+
+        doc = self.store.documents([doc_id]).get(doc_id)
+        return public_document(doc) if doc else None
+
+
+def _arrays(pairs: list[tuple[float, int]]) -> tuple[np.ndarray, np.ndarray]:
+    if not pairs:
+        return _EMPTY
+    return (np.asarray([p[0] for p in pairs], dtype=np.float32), np.asarray([p[1] for p in pairs], dtype=np.int64))

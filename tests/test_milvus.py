@@ -1,0 +1,249 @@
+"""The Milvus backend on milvus-lite: BM25 equal to the embedded default's, interrupted writes that
+re-run without duplicates, concurrent writers of one document, and bad configuration refused plainly."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from corpus.prepare import prepare
+from index.backend import StoreConfig, StoreUnavailableError
+from index.embedder import EmbedderSpec
+from index.tokenizer import tokenize
+from tests.backends import HASH, article, documents, milvus_lite_missing, open_backend, require
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _needs_milvus_lite():
+    missing = milvus_lite_missing()
+    require(missing is None, missing or "")
+
+
+def _rows(store, collection: str, expr: str = "id >= 0") -> list[dict]:
+    return store.query_all(collection, expr, ["doc_id", "version"])
+
+
+def _bm25(docs, query: list[str]) -> dict[str, float]:
+    """BM25 (Lucene variant, k1 1.2, b 0.75) by the book, per chunk id."""
+    chunks = [(c.chunk_id, tokenize(f"{d.title}\n{c.text}")) for d in docs for c in d.chunks]
+    n = len(chunks)
+    avgdl = sum(len(t) for _, t in chunks) / n
+    df = Counter(t for _, toks in chunks for t in set(toks))
+    out = {}
+    for cid, toks in chunks:
+        tf = Counter(toks)
+        s = sum(
+            math.log(1 + (n - df[q] + 0.5) / (df[q] + 0.5)) * tf[q] / (tf[q] + 1.2 * (0.25 + 0.75 * len(toks) / avgdl))
+            for q in query if tf[q]
+        )
+        if s > 0:
+            out[cid] = s
+    return out
+
+
+def test_bm25_scores_are_the_textbook_scores(tmp_path):
+    store = open_backend("milvus", tmp_path)
+    docs = documents(25)
+    store.write(docs)
+    query = tokenize("磨憨口岸经济项目投资") + ["推进"]
+    expected = _bm25(docs, query)
+    with store.read() as view:
+        scores, keys = view.lexical(query, 10)
+        rows = view.chunks(keys)
+    got = {rows[int(k)].chunk_id: float(s) for s, k in zip(scores, keys, strict=True)}
+    best = sorted(expected.items(), key=lambda kv: -kv[1])[:10]
+    assert len(got) == 10
+    for cid, s in best:
+        assert got[cid] == pytest.approx(s, rel=1e-4)
+
+
+def test_lexical_and_dense_agree_with_the_local_store(tmp_path):
+    docs = documents(20)
+    milvus = open_backend("milvus", tmp_path)
+    local = open_backend("local", tmp_path)
+    for s in (milvus, local):
+        s.write(docs)
+    query = tokenize("玉溪数字经济项目")
+    qvec = milvus.embedder.encode_queries(["玉溪数字经济项目"])[0]
+    results = []
+    for s in (milvus, local):
+        with s.read() as view:
+            ls, lk = view.lexical(query, 10)
+            ds, dk = view.dense(qvec, 10)
+            rows = view.chunks([*lk, *dk])
+            results.append(([rows[int(k)].chunk_id for k in lk], list(ls), [rows[int(k)].chunk_id for k in dk], list(ds)))
+    (m_lex, m_ls, m_dense, m_ds), (l_lex, l_ls, l_dense, l_ds) = results
+    assert m_lex == l_lex and m_ls == pytest.approx(l_ls, rel=1e-4)
+    assert m_dense == l_dense and m_ds == pytest.approx(l_ds, abs=1e-5)
+
+
+_WRITER = """
+import sys
+from corpus.prepare import prepare
+from index.backend import StoreConfig
+from index.embedder import EmbedderSpec
+from index.milvus import open_milvus_store
+from tests.backends import documents
+store = open_milvus_store(StoreConfig(kind="milvus", milvus_uri=sys.argv[1], milvus_prefix="c",
+                                      embedder=EmbedderSpec("hash", "64")))
+store.write(documents(int(sys.argv[2]), sentences=int(sys.argv[3])))
+"""
+
+
+def _write_in_child(uri: str, n: int, sentences: int, crash_at: str | None) -> int:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if crash_at:
+        env["POLICYQA_MILVUS_CRASH_AT"] = crash_at
+    else:
+        env.pop("POLICYQA_MILVUS_CRASH_AT", None)
+    return subprocess.run([sys.executable, "-c", _WRITER, uri, str(n), str(sentences)], env=env, cwd=ROOT,
+                          timeout=120).returncode
+
+
+def test_rerunning_an_interrupted_write_never_duplicates(tmp_path):
+    uri = str(tmp_path / "crash.db")
+    assert _write_in_child(uri, 4, 3, None) == 0
+    # Rewrite the same documents with other text; the writer dies before, then after, its commit marker.
+    for crash_at, committed_sentences in (("before-commit", 3), ("after-commit", 5)):
+        assert _write_in_child(uri, 4, 5 if crash_at == "before-commit" else 6, crash_at) == 137
+        if crash_at == "after-commit":
+            committed_sentences = 6
+        store = open_backend("milvus", tmp_path, uri, prefix="c")
+        committed = documents(4, sentences=committed_sentences)
+        with store.read() as view:  # readers see exactly one whole version of each document
+            keys, _ = view.term_candidates(["推进"], 1000)
+            seen = Counter(r.doc_id for r in view.chunks(keys).values())
+        assert seen == Counter({d.doc_id: len(d.chunks) for d in committed}), crash_at
+        store.shutdown()
+    assert _write_in_child(uri, 4, 5, None) == 0  # the re-run
+    store = open_backend("milvus", tmp_path, uri, prefix="c")
+    final = documents(4, sentences=5)
+    chunks = _rows(store, store.names.chunks)
+    assert len(chunks) == sum(len(d.chunks) for d in final)  # no leftovers of the killed versions
+    assert len({r["version"] for r in chunks}) == 1
+    assert store.stats()["documents"] == 4
+    for d in final:
+        assert store.get_document(d.doc_id)["normalized"] == d.text
+    store.shutdown()
+
+
+def test_concurrent_writers_of_one_document_last_writer_wins(tmp_path):
+    uri = str(tmp_path / "race.db")
+    a = open_backend("milvus", tmp_path, uri, prefix="r")
+    b = open_backend("milvus", tmp_path, uri, prefix="r")  # its own write lock: writes interleave
+    versions = [prepare(article(7, sentences=n)) for n in (2, 6)]
+    for _round in range(4):
+        barrier = threading.Barrier(2)
+        errors = []
+
+        def write(store, doc, barrier=barrier, errors=errors):
+            try:
+                barrier.wait()
+                store.write([doc])
+            except Exception as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=write, args=(s, d)) for s, d in ((a, versions[0]), (b, versions[1]))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors
+        chunks = _rows(a, a.names.chunks)
+        heads = a.heads([versions[0].doc_id])
+        winner = heads[versions[0].doc_id]["version"]
+        assert {r["version"] for r in chunks} == {winner}  # one version left, never both
+        text = a.get_document(versions[0].doc_id)["normalized"]
+        doc = next(d for d in versions if d.text == text)
+        assert len(chunks) == len(doc.chunks)
+        postings = _rows(a, a.names.postings)
+        assert {r["version"] for r in postings} == {winner}
+        a.write([], delete=[versions[0].doc_id])
+        assert _rows(a, a.names.chunks) == []
+
+
+def test_another_embedder_is_refused_and_nothing_is_touched(tmp_path):
+    store = open_backend("milvus", tmp_path, prefix="e")
+    store.write(documents(3))
+    before = len(_rows(store, store.names.chunks))
+    uri = store.location
+    with pytest.raises(StoreUnavailableError, match=r"built with embedder .*hash.*64.*not.*128"):
+        from index.milvus import open_milvus_store
+
+        open_milvus_store(StoreConfig(kind="milvus", milvus_uri=uri, milvus_prefix="e",
+                                      embedder=EmbedderSpec("hash", "128")))
+    assert len(_rows(store, store.names.chunks)) == before
+
+
+@pytest.mark.parametrize(
+    ("uri", "reason"),
+    [
+        ("http://127.0.0.1:9", "unreachable (connection refused)"),
+        ("https://127.0.0.1:9", "unreachable (connection refused)"),
+        ("/no/such/folder/x.db", "folder /no/such/folder does not exist"),
+        ("ftp://host/x", "a Milvus URI is http://host:port"),
+        ("http://root:secret@127.0.0.1:9", "put credentials in POLICYQA_MILVUS_TOKEN"),
+    ],
+)
+def test_bad_configuration_is_one_line_with_the_uri_and_reason(tmp_path, uri, reason):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICYQA_DATA": str(tmp_path / "data"),
+           "POLICYQA_MILVUS_TOKEN": "root:topsecret", "POLICYQA_EMBEDDER": "hash:64"}
+    proc = subprocess.run([sys.executable, "-m", "api.cli", "--store", "milvus", "--milvus-uri", uri, "stats"],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 4, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and reason in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr and "topsecret" not in proc.stderr + proc.stdout
+    assert "secret" not in lines[0]
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
+
+
+def test_a_tls_failure_is_named(tmp_path):
+    """A plain TCP listener that is not TLS: the handshake fails and the message says so."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def answer():
+        try:
+            conn, _ = listener.accept()
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            conn.close()
+        except OSError:
+            pass
+
+    threading.Thread(target=answer, daemon=True).start()
+    uri = f"https://127.0.0.1:{listener.getsockname()[1]}"
+    with pytest.raises(StoreUnavailableError, match="TLS failure") as info:
+        open_backend("milvus", tmp_path, uri)
+    assert uri in str(info.value)
+    listener.close()
+
+
+def test_hash_spec_is_recorded_and_reopened(tmp_path):
+    store = open_backend("milvus", tmp_path, prefix="m")
+    store.write(documents(1))
+    from index.milvus import open_milvus_store
+
+    again = open_milvus_store(StoreConfig(kind="milvus", milvus_uri=store.location, milvus_prefix="m"))
+    assert again.spec == HASH and again.stats()["documents"] == 1
+
+
+def test_the_client_library_is_imported_only_under_index():
+    import re
+
+    pattern = re.compile(r"^\s*(import|from)\s+(pymilvus|milvus_lite|milvus)\b", re.M)
+    offenders = [str(p.relative_to(ROOT)) for layer in ("corpus", "qa", "api") for p in (ROOT / layer).rglob("*.py")
+                 if pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []

@@ -1,0 +1,143 @@
+"""The network path against a real Milvus 2.3 standalone server (loopback only, see tests/milvus_server.py):
+credentials, the server going away mid-ingest and coming back, and two ``policyqa serve`` processes on
+one server, a write through one read through the other at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from index.backend import StoreConfig, StoreUnavailableError
+from index.embedder import EmbedderSpec
+from tests.backends import documents, require
+from tests.milvus_server import TOKEN, MilvusServerProcess
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    reason = MilvusServerProcess.available()
+    require(reason is None, reason or "")
+    srv = MilvusServerProcess(tmp_path_factory.mktemp("milvus-server"))
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def _open(uri: str, prefix: str, token: str | None = TOKEN):
+    from index.milvus import open_milvus_store
+
+    return open_milvus_store(StoreConfig(kind="milvus", milvus_uri=uri, milvus_token=token, milvus_prefix=prefix,
+                                         embedder=EmbedderSpec("hash", "64")))
+
+
+def _env(server, tmp: Path, prefix: str) -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "POLICYQA_DATA": str(tmp / "data"), "POLICYQA_STORE": "milvus",
+            "POLICYQA_MILVUS_URI": server.uri, "POLICYQA_MILVUS_TOKEN": TOKEN, "POLICYQA_MILVUS_PREFIX": prefix,
+            "POLICYQA_EMBEDDER": "hash:64"}
+
+
+def test_credentials_are_checked_and_never_shown(server):
+    store = _open(server.uri, "auth")
+    assert store.config["lexical"] == "postings"  # Milvus 2.3 holds no sparse vectors
+    docs = documents(3)
+    store.write(docs)
+    assert store.stats()["documents"] == 3
+    for token in ("root:not-the-password", None):
+        with pytest.raises(StoreUnavailableError) as info:
+            _open(server.uri, "auth", token)
+        message = str(info.value)
+        assert server.uri in message and "authentication refused" in message
+        assert "not-the-password" not in message
+
+
+def _jsonl(path: Path, n: int) -> Path:
+    with open(path, "w", encoding="utf-8") as f:
+        for d in documents(n):
+            f.write(json.dumps({"id": d.doc_id, "title": d.title, "date": d.date, "source": d.source,
+                                "content": d.original}, ensure_ascii=False) + "\n")
+    return path
+
+
+def test_server_going_away_mid_ingest_then_resume(server, tmp_path):
+    corpus = _jsonl(tmp_path / "news.jsonl", 40)
+    env = {**_env(server, tmp_path, "resume"), "POLICYQA_BATCH_CHUNKS": "4"}
+    store = _open(server.uri, "resume")
+    cmd = [sys.executable, "-m", "api.cli", "ingest", str(corpus)]
+    child = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while store.count(store.names.documents, "part == 0") == 0:
+        assert time.monotonic() < deadline and child.poll() is None, "the ingest never committed a batch"
+        time.sleep(0.05)
+    server.kill_server()
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 4, err
+    assert err.strip().count("\n") == 0 and server.uri in err and "Traceback" not in err
+    assert TOKEN not in err
+    server.start_server()
+    rerun = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert rerun.returncode == 0, rerun.stderr
+    store = _open(server.uri, "resume")
+    expected = documents(40)
+    assert store.stats()["documents"] == 40
+    rows = store.query_all(store.names.chunks, "id >= 0", ["doc_id", "version"])
+    assert len(rows) == sum(len(d.chunks) for d in expected)  # nothing twice
+    heads = store.heads([d.doc_id for d in expected])
+    assert all(heads[r["doc_id"]]["version"] == r["version"] for r in rows)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_servers_on_one_milvus_see_each_others_writes(server, tmp_path):
+    procs, urls = [], []
+    try:
+        for n in range(2):
+            port = _free_port()
+            env = _env(server, tmp_path / f"s{n}", "shared")
+            procs.append(subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+                                          cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            urls.append(f"http://127.0.0.1:{port}")
+        for url, proc in zip(urls, procs, strict=True):
+            deadline = time.monotonic() + 90
+            while True:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                try:
+                    if httpx.get(url + "/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        writer, reader = (httpx.Client(base_url=u, timeout=30) for u in urls)
+        doc = documents(1, start=9)[0]
+        body = {"id": "shared-1", "title": doc.title, "date": doc.date, "content": doc.original}
+        assert writer.post("/documents", json=body).json()["results"][0]["status"] == "added"
+        hits = reader.post("/search", json={"query": doc.title, "k": 3}).json()["hits"]  # at once, no retry
+        assert hits and hits[0]["doc_id"] == "shared-1"
+        assert reader.get("/documents/shared-1").json()["normalized"] == doc.text
+        a = writer.post("/ask", json={"question": f"{doc.title}计划投资多少？", "k": 3}).json()
+        b = reader.post("/ask", json={"question": f"{doc.title}计划投资多少？", "k": 3}).json()
+        assert a["answer"] == b["answer"] and a["citations"] == b["citations"]
+        assert reader.delete("/documents/shared-1").status_code == 200
+        assert writer.get("/documents/shared-1").status_code == 404
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
