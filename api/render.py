@@ -125,7 +125,8 @@ def render_corpus_wide(result: dict) -> str:
         head += [render_items_table(result), ""]
     scan = f"scanned {agg['scanned']} passages" + (" (budget reached: truncated)" if agg["truncated"] else "")
     head.append(scan)
-    return "\n".join(head) + "\n\n" + render_answer({**result, "answer": "", "items": []}).lstrip()
+    sources = sources_text(result["answer"], result.get("citations") or [], result.get("found", True))
+    return "\n".join(head) + ("\n\n" + sources if sources else "")
 
 
 def items_csv(result: dict) -> str:
