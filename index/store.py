@@ -32,6 +32,7 @@ from filelock import FileLock, Timeout
 from corpus.prepare import Document
 from index import catalog, segments
 from index.backend import NO_FILTER, ChunkRow, Filter, StoreError, TermStats, WriterBusyError, WriteResult
+from index.chunk_vectors import embed_documents, embed_text, embeddings_for
 from index.dir_swap import finish_swap
 from index.embedder import Embedder, EmbedderSpec, create_embedder
 from index.generations import atomic_write, remove_temp_files
@@ -52,10 +53,6 @@ def dedup_key(text: str) -> str:
     """Key under which near-identical chunks (same characters, other spacing/punctuation) collapse."""
     core = re.sub(r"[\W_]+", "", text.lower())
     return hashlib.sha1(core.encode("utf-8")).hexdigest()[:16]
-
-
-def _embed_text(title: str, text: str) -> str:
-    return f"{title}\n{text}" if title else text
 
 
 class Store:
@@ -248,14 +245,7 @@ class Store:
 
     def embed(self, docs: list[Document], show_progress: bool = False) -> list[np.ndarray]:
         """Embeddings of every chunk of each document (title kept with each chunk)."""
-        texts = [_embed_text(d.title, c.text) for d in docs for c in d.chunks]
-        vecs = self.embedder.encode_passages(texts, show_progress=show_progress) if texts else None
-        out, i = [], 0
-        for d in docs:
-            n = len(d.chunks)
-            out.append(vecs[i : i + n] if vecs is not None else np.zeros((0, self.embedder.dim), np.float32))
-            i += n
-        return out
+        return embed_documents(self.embedder, docs, self.embedder.dim, show_progress)
 
     def write(
         self,
@@ -275,12 +265,11 @@ class Store:
         if embeddings is None:
             embeddings = self.embed(todo)
         else:
-            by_id = {d.doc_id: e for d, e in zip(docs, embeddings, strict=True)}
-            embeddings = [by_id[d.doc_id] for d in todo]
+            embeddings = embeddings_for(docs, embeddings, todo)
         delete = list(delete)
         if not todo and not delete:
             return result
-        tokens = {d.doc_id: [tokenize(_embed_text(d.title, c.text)) for c in d.chunks] for d in todo}
+        tokens = {d.doc_id: [tokenize(embed_text(d.title, c.text)) for c in d.chunks] for d in todo}
         vectors = {d.doc_id: np.asarray(e, np.float32) for d, e in zip(todo, embeddings, strict=True)}
         timeout = lock_timeout if lock_timeout is not None else _lock_timeout()
         try:

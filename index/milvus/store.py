@@ -27,6 +27,7 @@ import numpy as np
 
 from corpus.prepare import Document
 from index.backend import StoreConfig, StoreError, StoreUnavailableError, WriteResult
+from index.chunk_vectors import embed_documents, embed_text, embeddings_for
 from index.embedder import Embedder, EmbedderSpec, create_embedder
 from index.milvus import rows as R
 from index.milvus.connection import CALL_TIMEOUT, Target, connect, describe, parse_uri
@@ -47,11 +48,6 @@ def _now() -> str:
 def new_version() -> str:
     """A write version: nanosecond wall-clock time, then randomness so two writers never tie."""
     return f"{time.time_ns():020d}{secrets.token_hex(4)}"
-
-
-def embed_text(title: str, text: str) -> str:
-    """What is embedded for a chunk: the title kept with each chunk (as the embedded default does)."""
-    return f"{title}\n{text}" if title else text
 
 
 def dedup_key(text: str) -> str:
@@ -183,14 +179,7 @@ class MilvusStore:
 
     def embed(self, docs: list[Document], show_progress: bool = False) -> list[np.ndarray]:
         """Embeddings of every chunk of each document (title kept with each chunk)."""
-        texts = [embed_text(d.title, c.text) for d in docs for c in d.chunks]
-        vecs = self.embedder.encode_passages(texts, show_progress=show_progress) if texts else None
-        out, i = [], 0
-        for d in docs:
-            n = len(d.chunks)
-            out.append(vecs[i : i + n] if vecs is not None else np.zeros((0, self.config["dim"]), np.float32))
-            i += n
-        return out
+        return embed_documents(self.embedder, docs, self.config["dim"], show_progress)
 
     # ----- low-level reads -----------------------------------------------------------------------
     def query_all(self, collection: str, expr: str, fields: list[str]) -> list[dict]:
@@ -365,8 +354,7 @@ class MilvusStore:
         if embeddings is None:
             embeddings = self.embed(todo)
         else:
-            by_id = {d.doc_id: e for d, e in zip(docs, embeddings, strict=True)}
-            embeddings = [by_id[d.doc_id] for d in todo]
+            embeddings = embeddings_for(docs, embeddings, todo)
         delete = list(delete)
         if result.unchanged:
             with self._write_lock, self.calls("write"):
