@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,14 +13,19 @@ def embed_text(title: str, text: str) -> str:
     return f"{title}\n{text}" if title else text
 
 
-def embed_documents(embedder: Any, docs: list[Any], dim: int, show_progress: bool = False) -> list[np.ndarray]:
-    """Embeddings of every chunk of each document, one (chunks x dim) array per document."""
+def embed_documents(
+    embedder: Callable[[], Any], docs: list[Any], dim: Callable[[], int], show_progress: bool = False
+) -> list[np.ndarray]:
+    """Embeddings of every chunk of each document, one (chunks x dim) array per document.
+
+    ``embedder`` and ``dim`` are called only when there is something to embed (or an empty array to
+    shape), so a write that only deletes never loads a model."""
     texts = [embed_text(d.title, c.text) for d in docs for c in d.chunks]
-    vecs = embedder.encode_passages(texts, show_progress=show_progress) if texts else None
+    vecs = embedder().encode_passages(texts, show_progress=show_progress) if texts else None
     out, i = [], 0
     for d in docs:
         n = len(d.chunks)
-        out.append(vecs[i : i + n] if vecs is not None else np.zeros((0, dim), np.float32))
+        out.append(vecs[i : i + n] if vecs is not None else np.zeros((0, dim()), np.float32))
         i += n
     return out
 

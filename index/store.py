@@ -245,7 +245,7 @@ class Store:
 
     def embed(self, docs: list[Document], show_progress: bool = False) -> list[np.ndarray]:
         """Embeddings of every chunk of each document (title kept with each chunk)."""
-        return embed_documents(self.embedder, docs, self.embedder.dim, show_progress)
+        return embed_documents(lambda: self.embedder, docs, lambda: self.embedder.dim, show_progress)
 
     def write(
         self,

@@ -179,7 +179,7 @@ class MilvusStore:
 
     def embed(self, docs: list[Document], show_progress: bool = False) -> list[np.ndarray]:
         """Embeddings of every chunk of each document (title kept with each chunk)."""
-        return embed_documents(self.embedder, docs, self.config["dim"], show_progress)
+        return embed_documents(lambda: self.embedder, docs, lambda: self.config["dim"], show_progress)
 
     # ----- low-level reads -----------------------------------------------------------------------
     def query_all(self, collection: str, expr: str, fields: list[str]) -> list[dict]:
