@@ -32,7 +32,7 @@ def milvus_lite_missing() -> str | None:
         import milvus_lite  # noqa: F401
         import pymilvus  # noqa: F401
     except ImportError:
-        return "needs pymilvus and milvus-lite (pip install 'policyqa[milvus]')"
+        return "needs pymilvus and milvus-lite (declared in pyproject.toml: pip install -e .)"
     return None
 
 
