@@ -327,24 +327,23 @@ def cmd_reembed(args) -> int:
     return EXIT_OK
 
 
-def _positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return n
+def _whole_number(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``, with a message naming the value."""
+
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"{value} must be {minimum} or more")
+        return n
+
+    return parse
 
 
-def _count(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
-    return n
+_positive_int = _whole_number(1)
+_count = _whole_number(0)
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:

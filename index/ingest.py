@@ -74,6 +74,7 @@ _END = object()
 
 
 def _batches(docs: Iterable[Document], batch_chunks: int) -> Iterator[list[Document]]:
+    """Consecutive groups of documents holding at least ``batch_chunks`` chunks each (the last: the rest)."""
     batch: list[Document] = []
     size = 0
     for doc in docs:
@@ -132,20 +133,10 @@ def _embed(
 ) -> list:
     """Embeddings of ``todo``, in slices of about EMBED_SLICE chunks, reporting each slice."""
     out: list = []
-    group: list[Document] = []
-    size = 0
-    for doc in todo:
-        group.append(doc)
-        size += len(doc.chunks)
-        if size >= EMBED_SLICE:
-            out.extend(store.embed(group))
-            if on_chunks:
-                on_chunks(size)
-            group, size = [], 0
-    if group:
+    for group in _batches(todo, EMBED_SLICE):
         out.extend(store.embed(group))
         if on_chunks:
-            on_chunks(size)
+            on_chunks(sum(len(d.chunks) for d in group))
     return out
 
 
