@@ -5,14 +5,21 @@
 ``{prefix}_documents``  one row per document part: part 0 holds the metadata (the commit marker of a
                         version); every part holds a slice of the zlib+base64 JSON of the whole document
                         (original, normalized, offsets, raw), split where VARCHAR's 65,535 bytes need it.
-``{prefix}_postings``   one row per (token, chunk): chunk frequencies by ``count(*)`` (exact at every
-                        write, no shared counter to race on), candidates by term, and BM25 scoring
-                        itself on servers without sparse vectors (Milvus < 2.4).
-``{prefix}_terms``      token -> toneless pinyin, written once per token, read by the pinyin bridge.
+``{prefix}_postings``   one row per (token, chunk): candidates by term, the exact recount of term
+                        statistics (``repair``), and BM25 scoring itself on servers without sparse
+                        vectors (Milvus < 2.4).
+``{prefix}_terms``      one row per token, keyed by a hash of it: its chunk frequency ``df`` (over
+                        committed chunks, maintained by every write) and its toneless pinyin ``key``; a
+                        query reads all its tokens' statistics with one primary-key ``id in [...]``.
 ``{prefix}_meta``       embedder spec, dimension, lexical mode, BM25 reference length, last version.
 
 Milvus requires a vector field in every collection, so the three auxiliary ones carry a 2-d zero
 vector (``_v``) with a FLAT index that no query uses.
+
+Scalar indexes on the fields that filters and lookups use (``doc_id``, ``part``, ``content_hash``,
+``date``, ``source``, ``token``, ``key``): INVERTED on milvus-lite and Milvus >= 2.4; Milvus 2.3 has no
+INVERTED index and takes Trie (VARCHAR) and STL_SORT (INT64) instead (see :func:`scalar_index`).
+milvus-lite 3.2 implements INVERTED only (no Trie, STL_SORT or BITMAP).
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ MAX_TITLE = 8192
 MAX_ID = 1024
 PART_CHARS = 60000  # document JSON slice per row (ASCII base64), under VARCHAR's 65,535 bytes
 MAX_TOKEN_BYTES = 256
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: term statistics kept in the terms collection (1 counted postings per query)
 
 
 @dataclass(frozen=True)
@@ -69,9 +76,26 @@ def _aux(schema, index):
     index.add_index("_v", index_type="FLAT", metric_type="L2")
 
 
+def scalar_index(client):
+    """``index(params, field, dtype)``: adds the scalar index this server has for a field of that type."""
+    from pymilvus import DataType
+
+    modern = server_has_sparse(client)
+
+    def add(ix, field: str, dtype) -> None:
+        if modern:
+            ix.add_index(field, index_type="INVERTED")
+        else:
+            ix.add_index(field, index_type="Trie" if dtype == DataType.VARCHAR else "STL_SORT")
+
+    return add
+
+
 def create_collections(client, names: Names, dim: int, sparse: bool) -> None:
     """Create whichever collections are missing (consistency level Strong: a write is seen by the next read)."""
     from pymilvus import DataType, MilvusClient
+
+    scalar = scalar_index(client)
 
     def new(name: str, build) -> None:
         if client.has_collection(name):
@@ -95,6 +119,8 @@ def create_collections(client, names: Names, dim: int, sparse: bool) -> None:
         for name in ("part", "n_parts", "chars", "n_chunks", "body_start"):
             s.add_field(name, T.INT64)
         s.add_field("data", T.VARCHAR, max_length=65535)
+        for name, t in (("doc_id", T.VARCHAR), ("content_hash", T.VARCHAR), ("part", T.INT64)):
+            scalar(ix, name, t)
         _aux(s, ix)
 
     def chunks(s, ix, T):
@@ -104,6 +130,8 @@ def create_collections(client, names: Names, dim: int, sparse: bool) -> None:
             s.add_field(name, T.VARCHAR, max_length=size)
         for name in ("position", "start", "end", "length"):
             s.add_field(name, T.INT64)
+        for name in ("doc_id", "date", "source"):
+            scalar(ix, name, T.VARCHAR)
         s.add_field("vector", T.FLOAT_VECTOR, dim=dim)
         ix.add_index("vector", index_type="HNSW", metric_type="IP", params=HNSW_PARAMS)
         if sparse:
@@ -116,11 +144,15 @@ def create_collections(client, names: Names, dim: int, sparse: bool) -> None:
             s.add_field(name, T.VARCHAR, max_length=size)
         s.add_field("chunk", T.INT64)
         s.add_field("weight", T.FLOAT)
+        for name in ("token", "doc_id"):
+            scalar(ix, name, T.VARCHAR)
         _aux(s, ix)
 
     def terms(s, ix, T):
         s.add_field("token", T.VARCHAR, max_length=MAX_TOKEN_BYTES)
         s.add_field("key", T.VARCHAR, max_length=128)
+        s.add_field("df", T.INT64)
+        scalar(ix, "key", T.VARCHAR)
         _aux(s, ix)
 
     for name, build in ((names.meta, meta), (names.documents, documents), (names.chunks, chunks),

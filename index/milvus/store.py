@@ -10,6 +10,14 @@ it) it deletes its own. Under Strong consistency the rows left at the end are th
 version, whatever the interleaving: last writer wins, never duplicates. A write killed half-way leaves
 rows of a version with no marker: invisible to readers, removed by the next write of the document or
 by ``repair()``; re-running the ingest therefore never duplicates a chunk.
+
+Term statistics. After settling, a write adds to each token's ``df`` in the terms collection the
+chunks its winning versions hold and subtracts those of the versions they replaced or deleted (read
+from the postings of the committed version just before). Exact for one writer at a time (each store
+serializes its writes under a lock). Milvus has no transactions, so two *processes* writing documents
+that share tokens at the same moment can lose one's update (read-add-upsert), and a writer killed
+between its commit marker and its statistics leaves them off; such a writer leaves a ``df_pending``
+meta row, and ``repair()`` recounts every token exactly from the postings of committed versions.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import os
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,7 +40,14 @@ from index.chunk_vectors import embed_documents, embed_text, embeddings_for
 from index.embedder import Embedder, EmbedderSpec, create_embedder
 from index.milvus import rows as R
 from index.milvus.connection import CALL_TIMEOUT, Target, connect, describe, parse_uri
-from index.milvus.schema import SCHEMA_VERSION, Names, create_collections, server_has_sparse, vector_dim
+from index.milvus.schema import (
+    MAX_TOKEN_BYTES,
+    SCHEMA_VERSION,
+    Names,
+    create_collections,
+    server_has_sparse,
+    vector_dim,
+)
 from index.pinyin_bridge import romanize
 from index.tokenizer import tokenize
 
@@ -125,6 +141,12 @@ class MilvusStore:
         self._load()
         meta = self._meta()
         if "embedder" in meta:
+            if meta.get("schema", "1") != SCHEMA_VERSION:
+                raise StoreUnavailableError(
+                    f"{self.location}: collections {self.names.prefix}_* have schema {meta.get('schema', '1')} "
+                    f"(term statistics counted per query); this version reads schema {SCHEMA_VERSION}: "
+                    "ingest into another --milvus-prefix"
+                )
             stored = EmbedderSpec(**json.loads(meta["embedder"]))
             if requested is not None and stored != requested:
                 raise StoreUnavailableError(
@@ -221,6 +243,18 @@ class MilvusStore:
         """``count(*)`` of the rows matching ``expr``."""
         rows = self.client.query(collection, filter=expr, output_fields=["count(*)"], timeout=CALL_TIMEOUT)
         return int(rows[0]["count(*)"]) if rows else 0
+
+    def term_frequencies(self, tokens: list[str]) -> dict[str, int]:
+        """Stored chunk frequency of each token (0 when absent): primary-key lookups, 1,000 per query."""
+        out = dict.fromkeys(tokens, 0)
+        for i in range(0, len(tokens), 1000):
+            part = [t for t in tokens[i : i + 1000] if _storable(t)]
+            if not part:
+                continue
+            rows = self.client.query(self.names.terms, filter=R.in_list("id", [_term_key(t) for t in part]),
+                                     output_fields=["token", "df"], limit=len(part), timeout=CALL_TIMEOUT)
+            out.update((r["token"], int(r["df"])) for r in rows if r["token"] in out)
+        return out
 
     # ----- StoreBackend reads --------------------------------------------------------------------
     def read(self):
@@ -362,12 +396,18 @@ class MilvusStore:
         if not todo and not delete:
             return result
         with self._write_lock, self.calls("write"):
+            delta: Counter = Counter()
+            pending = f"df_pending:{new_version()}"
+            self._set_meta({pending: "1"})
             if delete:
                 existing = self.heads(delete)
+                delta.subtract(self._committed_df(delete, existing))
                 self._delete_docs(delete)
                 result.deleted.extend(d for d in delete if d in existing)
             if todo:
-                self._write_versions(todo, embeddings, result)
+                delta.update(self._write_versions(todo, embeddings, result))
+            self._apply_df(delta)
+            self.client.delete(self.names.meta, ids=[R.key("meta", pending)], timeout=CALL_TIMEOUT)
             self._set_meta({"last_version": new_version()})
         return result
 
@@ -377,7 +417,9 @@ class MilvusStore:
             for name in (self.names.documents, self.names.chunks, self.names.postings):  # marker first
                 self.client.delete(name, filter=expr, timeout=CALL_TIMEOUT)
 
-    def _write_versions(self, docs: list[Document], embeddings: list[np.ndarray], result: WriteResult) -> None:
+    def _write_versions(self, docs: list[Document], embeddings: list[np.ndarray], result: WriteResult) -> Counter:
+        """Write and commit a new version of each document; returns the chunk-frequency change of the
+        documents whose version won (see the module docstring)."""
         version = new_version()
         token_lists = [[tokenize(embed_text(d.title, c.text)) for c in d.chunks] for d in docs]
         if self.config.get("avgdl") is None:
@@ -386,6 +428,9 @@ class MilvusStore:
             self._set_meta({"avgdl": repr(self.avgdl)})
             self.config["avgdl"] = repr(self.avgdl)
         existing = self.heads([d.doc_id for d in docs])
+        replaced = self._committed_df_by_doc([d.doc_id for d in docs if d.doc_id in existing], existing)
+        added = {d.doc_id: Counter(t for toks in tls for t in set(toks) if _storable(t))
+                 for d, tls in zip(docs, token_lists, strict=True)}
         chunk_rows: list[dict] = []
         posting_rows: list[dict] = []
         part_rows: list[dict] = []
@@ -406,7 +451,7 @@ class MilvusStore:
                     row["sparse"] = R.sparse_vector(weights) or {0: 0.0}
                 chunk_rows.append(row)
                 for tok, w in weights.items():
-                    if len(tok.encode("utf-8")) > 255:
+                    if not _storable(tok):
                         continue
                     posting_rows.append({"id": R.key(str(pk), tok), "token": tok, "chunk": pk, "doc_id": doc.doc_id,
                                          "version": version, "date": doc.date or "", "source": doc.source or "",
@@ -432,21 +477,26 @@ class MilvusStore:
                 else:
                     part_rows.append(row)
             (result.updated if old else result.added).append(doc.doc_id)
-        self._romanize_terms({t for tls in token_lists for toks in tls for t in toks})
         self._insert(self.names.chunks, chunk_rows, INSERT_ROWS)
         self._insert(self.names.postings, posting_rows, INSERT_POSTINGS)
         self._insert(self.names.documents, part_rows, 50)
         self._crash_point("before-commit")
         self._insert(self.names.documents, head_rows, 50)  # the commit markers
         self._crash_point("after-commit")
-        self._settle([d.doc_id for d in docs], version)
+        won = self._settle([d.doc_id for d in docs], version)
+        delta: Counter = Counter()
+        for doc_id in won:
+            delta.update(added[doc_id])
+            delta.subtract(replaced.get(doc_id, Counter()))
+        return delta
 
     def _insert(self, collection: str, rows: list[dict], batch: int) -> None:
         for i in range(0, len(rows), batch):
             self.client.insert(collection, rows[i : i + batch], timeout=CALL_TIMEOUT)
 
-    def _settle(self, doc_ids: list[str], version: str) -> None:
-        """Keep only the newest committed version of each document (see the module docstring)."""
+    def _settle(self, doc_ids: list[str], version: str) -> list[str]:
+        """Keep only the newest committed version of each document (see the module docstring); returns
+        the documents whose newest version is ``version``."""
         heads = self.heads(doc_ids)
         won = [d for d in doc_ids if heads.get(d, {}).get("version", "") <= version]
         lost = [d for d in doc_ids if d not in won]
@@ -455,6 +505,7 @@ class MilvusStore:
                 expr = R.both(R.in_list("doc_id", ids[i : i + 200]), cond)
                 for name in (self.names.documents, self.names.chunks, self.names.postings):
                     self.client.delete(name, filter=expr, timeout=CALL_TIMEOUT)
+        return won
 
     def _sweep(self, doc_ids: list[str]) -> None:
         """Remove other versions' rows of committed documents (a writer killed before it settled)."""
@@ -466,21 +517,56 @@ class MilvusStore:
                 if doc_id in heads:
                     self._settle([doc_id], heads[doc_id]["version"])
 
-    def _romanize_terms(self, tokens: set[str]) -> None:
+    def _committed_df_by_doc(self, doc_ids: list[str], heads: dict[str, dict]) -> dict[str, Counter]:
+        """Per document, the chunks of its committed version holding each token (from its postings)."""
+        out: dict[str, Counter] = {}
+        for i in range(0, len(doc_ids), 200):
+            rows = self.query_all(self.names.postings, R.in_list("doc_id", doc_ids[i : i + 200]),
+                                  ["doc_id", "version", "token"])
+            for r in rows:
+                if heads.get(r["doc_id"], {}).get("version") == r["version"]:
+                    out.setdefault(r["doc_id"], Counter())[r["token"]] += 1
+        return out
+
+    def _committed_df(self, doc_ids: list[str], heads: dict[str, dict]) -> Counter:
+        total: Counter = Counter()
+        for c in self._committed_df_by_doc([d for d in doc_ids if d in heads], heads).values():
+            total.update(c)
+        return total
+
+    def _apply_df(self, delta: Counter, absolute: bool = False) -> None:
+        """Add ``delta`` to the tokens' stored chunk frequencies (set them with ``absolute``)."""
+        changes = [t for t, d in delta.items() if (d or absolute) and _storable(t)]
         rows = []
-        for tok in tokens:
-            if tok in self._romanized:
-                continue
-            key = romanize(tok)
-            self._romanized[tok] = key
-            if key and len(tok.encode("utf-8")) <= 255:
-                rows.append({"id": R.key("term", tok), "token": tok, "key": key, "_v": [0.0, 0.0]})
+        for i in range(0, len(changes), 1000):
+            part = changes[i : i + 1000]
+            stored = {} if absolute else self.term_frequencies(part)
+            for tok in part:
+                if tok not in self._romanized:
+                    key = romanize(tok) or ""
+                    self._romanized[tok] = key if len(key.encode("utf-8")) <= 128 else ""
+                rows.append({"id": _term_key(tok), "token": tok, "key": self._romanized[tok],
+                             "df": max(0, stored.get(tok, 0) + int(delta[tok])), "_v": [0.0, 0.0]})
         for i in range(0, len(rows), INSERT_POSTINGS):
             self.client.upsert(self.names.terms, rows[i : i + INSERT_POSTINGS], timeout=CALL_TIMEOUT)
 
+    def recount_terms(self) -> None:
+        """Set every token's chunk frequency from the postings of committed versions (exact)."""
+        heads = self.heads_all()
+        counts: Counter = Counter()
+        for r in self.query_all(self.names.postings, "id >= 0", ["doc_id", "version", "token"]):
+            if heads.get(r["doc_id"], {}).get("version") == r["version"]:
+                counts[r["token"]] += 1
+        for r in self.query_all(self.names.terms, "df > 0", ["token"]):
+            counts.setdefault(r["token"], 0)
+        self._apply_df(counts, absolute=True)
+        stale = [k for k in self._meta() if k.startswith("df_pending:")]
+        if stale:
+            self.client.delete(self.names.meta, ids=[R.key("meta", k) for k in stale], timeout=CALL_TIMEOUT)
+
     def repair(self) -> int:
-        """Remove rows of versions that are not the committed one (a killed writer's leftovers); returns
-        how many documents had some."""
+        """Remove rows of versions that are not the committed one (a killed writer's leftovers) and
+        recount the term statistics; returns how many documents had leftovers."""
         with self._write_lock, self.calls("repair"):
             rows = self.query_all(self.names.chunks, "id >= 0", ["doc_id", "version"])
             heads = self.heads({r["doc_id"] for r in rows})
@@ -492,6 +578,7 @@ class MilvusStore:
                     expr = R.both(expr, f"version != {R.lit(head['version'])}")
                 for name in (self.names.documents, self.names.chunks, self.names.postings):
                     self.client.delete(name, filter=expr, timeout=CALL_TIMEOUT)
+            self.recount_terms()
         return len(stale)
 
     @staticmethod
@@ -506,3 +593,12 @@ class MilvusStore:
             for name in self.names.all():
                 if self.client.has_collection(name):
                     self.client.drop_collection(name)
+
+
+def _storable(token: str) -> bool:
+    """Whether a token fits the token fields (longer ones are neither posted nor counted)."""
+    return len(token.encode("utf-8")) < MAX_TOKEN_BYTES
+
+
+def _term_key(token: str) -> int:
+    return R.key("term", token)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 
 import numpy as np
@@ -25,7 +24,8 @@ MAX_LIMIT = 16384  # Milvus' largest topk / query window
 
 
 class MilvusTermStats(TermStats):
-    """Chunk frequencies counted in the postings collection on demand, cached for the view."""
+    """Chunk frequencies read from the terms collection (kept exact by every write), cached for the view:
+    one primary-key ``id in [...]`` query per query's tokens, never a count per token."""
 
     def __init__(self, view: MilvusReadView) -> None:
         self._view = view
@@ -36,23 +36,16 @@ class MilvusTermStats(TermStats):
         return self._view.n_chunks
 
     def prefetch(self, tokens: Iterable[str]) -> dict[str, int]:
-        """Frequencies of many tokens, counted by parallel queries."""
+        """Frequencies of many tokens (0 for absent ones), read together."""
+        tokens = list(tokens)
         todo = [t for t in dict.fromkeys(tokens) if t not in self._cache]
-        if len(todo) > 1:
-            with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
-                for tok, n in zip(todo, pool.map(self._count, todo), strict=True):
-                    self._cache[tok] = n
-        return {t: self[t] for t in tokens}
-
-    def _count(self, token: str) -> int:
-        if len(token.encode("utf-8")) > 255:
-            return 0
-        store = self._view.store
-        return store.count(store.names.postings, f"token == {R.lit(token)}")
+        if todo:
+            self._cache.update(self._view.store.term_frequencies(todo))
+        return {t: self._cache[t] for t in tokens}
 
     def __getitem__(self, token: str) -> int:
         if token not in self._cache:
-            self._cache[token] = self._count(token)
+            self.prefetch([token])
         return self._cache[token]
 
 
@@ -68,11 +61,10 @@ class MilvusBridge(PinyinBridge):
         key = key.lower()
         if key not in self._looked:
             store = self._view.store
-            rows = store.client.query(store.names.terms, filter=f"key == {R.lit(key)}", output_fields=["token"],
-                                      limit=100, timeout=CALL_TIMEOUT)
-            terms = self._view.terms
-            found = [(terms[r["token"]], r["token"]) for r in rows]
-            self._looked[key] = [t for df, t in sorted(found, reverse=True) if df > 0]
+            rows = store.client.query(store.names.terms, filter=R.both(f"key == {R.lit(key)}", "df > 0"),
+                                      output_fields=["token", "df"], limit=100, timeout=CALL_TIMEOUT)
+            found = sorted(((int(r["df"]), r["token"]) for r in rows), reverse=True)
+            self._looked[key] = [t for _df, t in found]
         return self._looked[key]
 
     def __len__(self) -> int:
