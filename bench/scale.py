@@ -2,6 +2,7 @@
 
     nice -n 10 python bench/scale.py --sizes 10000 100000
     python bench/scale.py --sizes 2000 --pool 300 --questions 40      # a quick smoke run
+    python bench/scale.py --sizes 10000 --backends local milvus-lite milvus-server --no-model --no-ann-compare
 
 For each size N it builds a data directory of N chunks and measures, side by side (ratios to the
 smallest size printed last):
@@ -21,6 +22,12 @@ smallest size printed last):
   resident memory of that process after 50 searches (VmHWM), disk use;
 * at the largest size, the vector indexes compared on the same vectors: exact, IVF-SQ8 with exact
   re-rank (the store's), IVF-Flat and HNSW: build time, query time, recall@10, bytes.
+
+With ``--backends`` the same documents and vectors also go to Milvus: ``milvus-lite`` (a file, in
+process) and ``milvus-server`` (the PyPI ``milvus`` 2.3 standalone server, started on loopback in a
+private network namespace as the tests start it). Their column measures bulk ingest, one-document
+add/delete, search/ask p50/p95 (hash embedder) and disk, printed beside the local store's with the
+ratio Milvus / local at each size.
 
 Corpus: CCTV news items (``xwlb_news``), each copied with varied text (sentences rotated and one
 dropped per copy, a serial sentence added, so no two copies share a content hash) and dated over
@@ -313,6 +320,117 @@ def run_size(n: int, work: Path, pool: np.ndarray, qtexts: list[str], qvecs: np.
     return out
 
 
+def run_size_milvus(n: int, work: Path, backend: str, uri: str, token: str | None, pool: np.ndarray,
+                    qtexts: list[str], writes: int, asks: int) -> dict:
+    """The Milvus column at one size: same documents and vectors as the local run, hash embedder."""
+    from index.backend import StoreConfig
+    from index.milvus import open_milvus_store
+
+    rng = np.random.default_rng(n)  # the local run's generator: the same vectors
+    hash384 = EmbedderSpec("hash", "384")
+    store = open_milvus_store(StoreConfig(kind="milvus", milvus_uri=uri, milvus_token=token,
+                                          milvus_prefix=f"scale{n}", embedder=hash384))
+    store.drop()
+    store = open_milvus_store(StoreConfig(kind="milvus", milvus_uri=uri, milvus_token=token,
+                                          milvus_prefix=f"scale{n}", embedder=hash384))
+    docs = list(synth_docs(n))
+    vecs = [synth_vectors(pool, len(d.chunks), rng) for d in docs]
+    chunks = sum(len(d.chunks) for d in docs)
+    ingest_s = 0.0
+    i = 0
+    while i < len(docs):
+        j, size = i, 0
+        while j < len(docs) and size < BATCH:
+            size += len(docs[j].chunks)
+            j += 1
+        t0 = time.perf_counter()
+        store.write(docs[i:j], vecs[i:j])
+        ingest_s += time.perf_counter() - t0
+        i = j
+    print(f"[{backend} {n}] bulk ingest {chunks / ingest_s:.0f} chunks/s", flush=True)
+    add_ms, del_ms = [], []
+    for k in range(writes):
+        doc = prepare(Article(doc_id=f"one-{k}", title="单篇快讯", text=f"昆明市第{k}条单篇快讯：磨憨口岸通关量增长。",
+                              date="2023-06-01", source="昆明日报"))
+        vec = synth_vectors(pool, len(doc.chunks), rng)
+        t0 = time.perf_counter()
+        store.write([doc], [vec])
+        add_ms.append((time.perf_counter() - t0) * 1000)
+    for v in rng.choice(len(docs), size=writes, replace=False):
+        t0 = time.perf_counter()
+        store.write([], delete=[docs[v].doc_id])
+        del_ms.append((time.perf_counter() - t0) * 1000)
+    print(f"[{backend} {n}] add p50 {pct(add_ms, 50):.0f} ms, delete p50 {pct(del_ms, 50):.0f} ms", flush=True)
+    out = {"chunks": store.stats()["chunks"], "bulk_chunks_per_s": chunks / ingest_s,
+           "add_p50_ms": pct(add_ms, 50), "add_max_ms": max(add_ms),
+           "delete_p50_ms": pct(del_ms, 50), "delete_max_ms": max(del_ms)}
+    out.update({f"hash_{k}": v for k, v in time_queries(store, qtexts, create_embedder(hash384), asks).items()})
+    if backend == "milvus-lite":
+        out["disk_mb"] = Path(uri).stat().st_size / 2**20
+    store.shutdown()
+    print(f"[{backend} {n}] {json.dumps({k: round(v, 3) for k, v in out.items()})}", flush=True)
+    return out
+
+
+def milvus_columns(backends: list[str], sizes: list[int], work: Path, pool: np.ndarray, qtexts: list[str],
+                   writes: int, asks: int) -> dict[str, dict[int, dict]]:
+    """Each Milvus backend's results by size (a server is started for ``milvus-server`` and stopped)."""
+    from index.milvus import connection
+
+    # On a loaded machine milvus-lite's in-process server or the 2.3 server can take longer than the
+    # product's 5 s to answer the first call; the benchmark measures after that, not that.
+    connection.CONNECT_TIMEOUT = 60.0
+    out: dict[str, dict[int, dict]] = {}
+    for backend in backends:
+        server = None
+        if backend == "milvus-lite":
+            uri, token = str(work / "milvus-lite.db"), None
+        else:
+            from tests.milvus_server import TOKEN, MilvusServerProcess
+
+            reason = MilvusServerProcess.available()
+            if reason:
+                print(f"[{backend}] not measured: {reason}", flush=True)
+                continue
+            server = MilvusServerProcess(work / "milvus-server")
+            if server.data_dir.exists():
+                shutil.rmtree(server.data_dir)
+            try:
+                uri, token = server.start(), TOKEN
+            except RuntimeError as e:
+                print(f"[{backend}] not measured: {e}", flush=True)
+                server.stop()
+                continue
+        try:
+            out[backend] = {}
+            for n in sizes:
+                out[backend][n] = run_size_milvus(n, work, backend, uri, token, pool, qtexts, writes, asks)
+                if server is not None:
+                    out[backend][n]["disk_mb"] = du_mb(server.data_dir)
+        finally:
+            if server is not None:
+                server.stop()
+    return out
+
+
+def print_backends(local: dict[int, dict], others: dict[str, dict[int, dict]]) -> None:
+    """Local and Milvus side by side per size, with each Milvus / local ratio."""
+    cols = [("local", n, local.get(n, {})) for n in sorted(local)]
+    cols += [(b, n, r) for b, res in others.items() for n, r in sorted(res.items())]
+    ratio_cols = [(b, n, r) for b, n, r in cols if b != "local" and n in local]
+    print("| | " + " | ".join(f"{b} {n:,}" for b, n, _r in cols) + " | "
+          + " | ".join(f"{b} / local {n:,}" for b, n, _r in ratio_cols) + " |")
+    print("|" + "---|" * (1 + len(cols) + len(ratio_cols)))
+    for key, label, fmt in ROWS:
+        vals = [r.get(key) for _b, _n, r in cols]
+        if all(r.get(key) is None for b, _n, r in cols if b != "local"):
+            continue  # rows measured on the local store only
+        cells = [fmt.format(v) if v is not None else "" for v in vals]
+        ratios = [f"{r[key] / local[n][key]:.2f}" if r.get(key) is not None and local[n].get(key) else ""
+                  for _b, n, r in ratio_cols]
+        print(f"| {label} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+
+
 def compare_ann(pool: np.ndarray, n: int, qvecs: np.ndarray) -> list[dict]:
     """Vector indexes on the same synthesized vectors: build time, query time, recall@10, size."""
     import faiss
@@ -415,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-model", action="store_true", help="skip the default-model query timings")
     p.add_argument("--no-ann-compare", action="store_true")
     p.add_argument("--work", default="/tmp/policyqa-scale")
+    p.add_argument("--backends", nargs="+", default=["local"], choices=["local", "milvus-lite", "milvus-server"],
+                   help="stores measured side by side (Milvus: ingest, writes, search and disk only)")
     args = p.parse_args(argv)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -427,12 +547,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pool of {len(pool)} real passage vectors, {len(qvecs)} question vectors in {time.perf_counter() - t0:.0f}s")
     real_model = None if args.no_model else create_embedder(EmbedderSpec())
     results = {}
-    for n in args.sizes:
+    for n in args.sizes if "local" in args.backends else []:
         results[n] = run_size(n, work, pool, qtexts, qvecs, args.writes, args.asks, real_model,
                               args.model_queries, args.ann_min)
         (work / "results.json").write_text(json.dumps(results, indent=2))
         print(f"load average now {os.getloadavg()[0]:.1f}", flush=True)
-    print_table(results)
+    milvus = milvus_columns([b for b in args.backends if b != "local"], args.sizes, work, pool, qtexts,
+                            args.writes, args.asks)
+    if milvus:
+        (work / "results-milvus.json").write_text(json.dumps(milvus, indent=2))
+    if results:
+        print_table(results)
+    if milvus:
+        print("\nlocal and Milvus side by side (hash embedder for queries; same documents and vectors):")
+        print_backends(results, milvus)
     if not args.no_ann_compare:
         print(f"\nvector indexes on {max(args.sizes):,} synthesized vectors, {len(qvecs)} real question vectors:")
         compare_ann(pool, max(args.sizes), qvecs)

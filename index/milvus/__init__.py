@@ -7,8 +7,8 @@ words, no bigrams), so scores, the rare-term signal and the not-found rule would
 it exposes no document frequencies, which those rules need. Instead each chunk row carries a
 client-side SPARSE_FLOAT_VECTOR of document-side BM25 weights, ``tf / (tf + k1 (1 - b + b dl/avgdl))``
 keyed by a 32-bit hash of the token; a query vector carries ``idf(t) * count`` with idf computed at query
-time from chunk frequencies counted in Milvus (``count(*)`` over the postings collection), so idf never
-goes stale as the corpus grows; inner product = BM25 (Lucene variant, k1 = 1.2, b = 0.75, as bm25s).
+time from the chunk frequencies that every write keeps in the terms collection (read with one
+primary-key lookup for all of a query's tokens), so idf never goes stale as the corpus grows; inner product = BM25 (Lucene variant, k1 = 1.2, b = 0.75, as bm25s).
 ``avgdl`` is the reference length fixed by the first batch written (chunks are 300-450 characters, so the
 corpus average moves little; a migration re-weights). Servers without sparse vectors (Milvus 2.3) score
 BM25 from the postings rows instead: same numbers, slower on large corpora.
