@@ -2,6 +2,7 @@
 
     python bench/milvus_parity.py --embedder hash:384 --limit 500
     python bench/milvus_parity.py                      # the default model (embeddings cached in --work)
+    python bench/milvus_parity.py --embedder hash:384 --sets dureader --docs 400   # a corpus slice
 
 For each dev set: both stores get the same documents with the same vectors (the embedding cache feeds
 both), then every query runs through the same Searcher; prints R@5 / MRR@10 (hybrid) for each store,
@@ -41,15 +42,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embedder", default="multilingual-e5-small")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--work", type=Path, default=Path(".bench"))
+    ap.add_argument("--docs", type=int, default=None,
+                    help="only the first N passages, and the questions whose gold passage is among them")
+    ap.add_argument("--call-timeout", type=float, default=None, help="seconds per Milvus call (a loaded machine)")
     args = ap.parse_args(argv)
     spec = spec_of(args.embedder)
     args.work.mkdir(parents=True, exist_ok=True)
     embedder = CachingEmbedder(create_embedder(spec), args.work / "embeddings.sqlite")
     tmp = Path(tempfile.mkdtemp(prefix="milvus-parity-"))
     print(f"embedder {spec.as_dict()}; work {tmp}")
+    if args.call_timeout:
+        import index.milvus.store as milvus_store
+        import index.milvus.view as milvus_view
+        from index.milvus import connection
+
+        milvus_store.CALL_TIMEOUT = milvus_view.CALL_TIMEOUT = args.call_timeout
+        connection.CONNECT_TIMEOUT = args.call_timeout
     rows = []
     for name in args.sets:
         rset = load_retrieval_set(name)
+        if args.docs:
+            kept = rset.corpus[: args.docs]
+            ids = {p["_id"] for p in kept}
+            rset = type(rset)(rset.name, kept, [q for q in rset.queries if rset.qrels[q["_id"]] & ids], rset.qrels)
         stores = {
             "local": open_store(StoreConfig(kind="local", data_dir=tmp / f"local-{name}", embedder=spec)),
             "milvus-lite": open_store(StoreConfig(kind="milvus", milvus_uri=str(tmp / f"{name}.db"),
