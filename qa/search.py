@@ -12,6 +12,7 @@ from corpus.normalize import normalize_query
 from index.backend import ChunkRow, Filter, ReadView, StoreBackend
 from index.tokenizer import tokenize_query
 from qa.dedup import is_near_duplicate, shingles
+from qa.extract.cedict import translate_terms
 from qa.fusion import FUSERS, Candidates, fuse
 
 MODES = ("hybrid", "dense", "bm25")
@@ -74,16 +75,20 @@ class Hit:
 
 @dataclass
 class QueryPlan:
-    """The query as searched: normalized text, dense text, lexical tokens and bridged names."""
+    """The query as searched: normalized text, dense text, lexical tokens, bridged names and, for English
+    words, their Chinese translations that the corpus holds (``{word or phrase: [(Chinese, weight)]}``)."""
 
     text: str
     dense_text: str
     tokens: list[str]
     bridged: dict[str, list[str]]
+    translated: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
 
-def plan_query(query: str, bridge) -> QueryPlan:
-    """Normalize a query and bridge romanized names to the corpus' Chinese words."""
+def plan_query(query: str, bridge, vocab: Mapping[str, int] | None = None) -> QueryPlan:
+    """Normalize a query and bridge romanized names to the corpus' Chinese words; with ``vocab`` (the
+    snapshot's term statistics) the other English words join the lexical tokens through CC-CEDICT
+    (qa/extract/cedict.py: translations the corpus holds, a few per word)."""
     text = normalize_query(query).strip()
     bridged = bridge.expand(text) if bridge is not None else {}
     dense_text = text
@@ -93,7 +98,12 @@ def plan_query(query: str, bridge) -> QueryPlan:
         lowered = set(word.lower().split())
         tokens = [t for t in tokens if t not in lowered]
         tokens.extend(targets[:3])
-    return QueryPlan(text, dense_text, tokens, bridged)
+    translated: dict[str, list[tuple[str, float]]] = {}
+    if vocab is not None and re.search("[A-Za-z]", text):
+        names = {w for word in bridged for w in word.lower().split()}
+        translated = translate_terms(text, vocab, getattr(vocab, "n_chunks", 0), names=names)
+        tokens.extend(dict.fromkeys(w for zh in translated.values() for w, _ in zh if w not in tokens))
+    return QueryPlan(text, dense_text, tokens, bridged, translated)
 
 
 class TermCounts(Mapping[str, int]):
@@ -195,7 +205,7 @@ class Searcher:
         if not query or not query.strip():
             raise ValueError("query is empty")
         where = (filters or Filters()).where()
-        plan = plan_query(query, view.bridge)
+        plan = plan_query(query, view.bridge, view.terms)
         cands = Candidates()
         if mode in ("hybrid", "dense") and view.n_chunks:
             qvec = self.store.embedder.encode_queries([plan.dense_text])[0]

@@ -85,6 +85,8 @@ def gather(
         if rare:
             keys, cut = view.term_candidates(rare, RANK_POOL * budget, where)
             holders = {int(k): 0.0 for k in keys}
+        # English action words rank through their translations the corpus holds (landed -> 落地)
+        actions = tuple(actions) + tuple(w for a in actions if a.isascii() for w in translate(a, view.terms))
         ranking_tokens = [t for a in anchors for t in tokenize(a)] + [t for a in actions for t in tokenize(a)]
         if len(holders) > budget:  # keep the budget for the holders the place and action words fit best
             scores, ids = view.lexical(ranking_tokens, len(holders), where)
@@ -118,7 +120,7 @@ def gather(
 def english_terms(phrases: tuple[str, ...], bridge, vocab) -> tuple[str, ...]:
     """Chinese corpus words for an English question's place phrases. Each phrase becomes one Chinese
     string, word run by word run: romanized names through the snapshot's pinyin bridge (mohan -> 磨憨),
-    other words through CC-CEDICT (longest run first, the first translation the corpus holds). A phrase
+    other words through CC-CEDICT (longest run first, the translation the corpus holds most often). A phrase
     with a word neither reaches gives nothing ("Shenzhen Qianhai cooperation zone" is not 深圳 alone)."""
     out: list[str] = []
     for phrase in phrases:
@@ -131,7 +133,7 @@ def english_terms(phrases: tuple[str, ...], bridge, vocab) -> tuple[str, ...]:
                 found = bridge.expand(run) if bridge is not None else {}
                 zh = found.get(run, [])[:1] if found else []
                 if not zh:
-                    zh = [c for c in translate(run) if _held(c, vocab)][:1]
+                    zh = translate(run, vocab)[:1]
                 if zh:
                     parts.append(zh[0])
                     i += n
@@ -142,11 +144,3 @@ def english_terms(phrases: tuple[str, ...], bridge, vocab) -> tuple[str, ...]:
         if parts:
             out.append("".join(parts))
     return tuple(out)
-
-
-def _held(word: str, vocab) -> bool:
-    """Whether some chunk may hold ``word``: it is an index token, or each of its bigrams is."""
-    if vocab.get(word, 0):
-        return True
-    grams = bigrams(word)
-    return bool(grams) and all(vocab.get(g, 0) for g in grams)
