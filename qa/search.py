@@ -12,10 +12,11 @@ from corpus.normalize import normalize_query
 from index.backend import ChunkRow, Filter, ReadView, StoreBackend
 from index.tokenizer import tokenize_query
 from qa.dedup import is_near_duplicate, shingles
-from qa.extract.cedict import translate_terms
+from qa.extract.cedict import translate, translate_terms
 from qa.fusion import FUSERS, Candidates, fuse
 
 MODES = ("hybrid", "dense", "bm25")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 MAX_K = 100
 
 
@@ -87,19 +88,24 @@ class QueryPlan:
 
 def plan_query(query: str, bridge, vocab: Mapping[str, int] | None = None) -> QueryPlan:
     """Normalize a query and bridge romanized names to the corpus' Chinese words; with ``vocab`` (the
-    snapshot's term statistics) the other English words join the lexical tokens through CC-CEDICT
-    (qa/extract/cedict.py: translations the corpus holds, a few per word)."""
+    snapshot's term statistics) the other words of an English query join the lexical tokens through
+    CC-CEDICT (qa/extract/cedict.py: translations the corpus holds, a few per word); a Chinese query's
+    Latin words are names (Tesla, BYD) and stay as they are."""
     text = normalize_query(query).strip()
     bridged = bridge.expand(text) if bridge is not None else {}
+    english = vocab is not None and re.search("[A-Za-z]", text) and not _HAN.search(text)
     dense_text = text
+    for word, targets in bridged.items():  # the dense text the not-found thresholds were calibrated on
+        dense_text = dense_text.replace(word, f"{targets[0]}({word})" if targets else word)
+    if english:  # a word the dictionary translates is English, not a romanized name ("take" is not 塔克)
+        bridged = {w: t for w, t in bridged.items() if " " in w or not translate(w, vocab)}
     tokens = tokenize_query(text)
     for word, targets in bridged.items():
-        dense_text = dense_text.replace(word, f"{targets[0]}({word})" if targets else word)
         lowered = set(word.lower().split())
         tokens = [t for t in tokens if t not in lowered]
         tokens.extend(targets[:3])
     translated: dict[str, list[tuple[str, float]]] = {}
-    if vocab is not None and re.search("[A-Za-z]", text):
+    if english:
         names = {w for word in bridged for w in word.lower().split()}
         translated = translate_terms(text, vocab, getattr(vocab, "n_chunks", 0), names=names)
         tokens.extend(dict.fromkeys(w for zh in translated.values() for w, _ in zh if w not in tokens))
