@@ -204,7 +204,9 @@ def translate_terms(
     and ``names`` (romanized names already bridged, lower-case) are left alone. The weight is the translation's rarity in the corpus, from 0.4 (every
     chunk holds it) to 1.0 (one does); 1.0 without ``vocab``, where translations are not filtered but
     capped at ``limit``."""
-    words = _EN_WORD.findall(text.lower())
+    words = []
+    for word in _EN_WORD.findall(text.lower()):  # a hyphenated word the dictionary lacks is its parts
+        words += [word] if "-" not in word or _candidates(word) else [w for w in word.split("-") if w]
     runs: dict[tuple[int, int], list[str]] = {}
     for i, w in enumerate(words):
         if w in _STOP or w in names or len(w) < 2:
