@@ -105,6 +105,7 @@ class CrashStats:
     landed: Counter = field(default_factory=Counter)  # (phase, what the kill left on disk) per kill
     points_not_reached: Counter = field(default_factory=Counter)  # point runs that completed instead
     checks: int = 0  # full invariant checks of the data directory (after every kill and completed run)
+    stopped_early: bool = False  # the loop stopped (``stop_after``) before its number of kills
     epochs: int = 0
     seconds: float = 0.0
     final_documents: int = 0
@@ -127,6 +128,7 @@ class CrashStats:
             "left_on_disk": dict(self.states),
             "landed": {f"{ph}: {st}": n for (ph, st), n in sorted(self.landed.items())},
             "invariant_checks": self.checks,
+            "stopped_early": self.stopped_early,
             "epochs": self.epochs,
             "seconds": round(self.seconds, 1),
             "final_documents": self.final_documents,
@@ -138,9 +140,13 @@ class CrashStats:
 
     def summary(self) -> str:
         """Where the kills landed, per phase and per crash point, in a few lines."""
-        lines = [f"{self.kills} kills in {self.rounds} runs ({self.completed_runs} completed, "
+        rate = f"{60 * self.kills / self.seconds:.1f} kills/min" if self.seconds else "-"
+        lines = [f"{self.kills} kills in {self.rounds} runs and {self.seconds:.0f}s ({rate}; "
+                 f"{self.completed_runs} completed, "
                  f"{self.progress_steps} windows ingested in process), {self.commits_seen} commits and merges "
                  f"published, {self.epochs} corpus versions, {self.checks} invariant checks, all held"]
+        if self.stopped_early:
+            lines.append("  stopped early (--stop-after), before the number of kills asked for")
         for phase in PHASES:
             lines.append(f"  {phase}: {self.phases[phase]} kills")
             for (ph, state), n in sorted(self.landed.items()):
@@ -602,6 +608,7 @@ def crash_loop(
     run_timeout: float = 600.0,
     strict_temp_files: bool = False,
     batch_chunks: int = BATCH_CHUNKS,
+    stop_after: float | None = None,
     log=print,
 ) -> CrashStats:
     """SIGKILL ingest runs ``kills`` times, checking the data directory after each kill and at the end.
@@ -617,7 +624,9 @@ def crash_loop(
     growing and later kills hit bigger commits (and, once a corpus version is in, updates).
     Temporary files a kill leaves behind are counted in ``stats`` (a failure with
     ``strict_temp_files``); completed runs must leave none.
-    Raises CrashCheckError on the first broken invariant, TimeoutError past ``max_seconds``.
+    ``stop_after`` seconds: kill no more after that, finish with the final ingest and its checks (the
+    stats say ``stopped_early``). Raises CrashCheckError on the first broken invariant, TimeoutError
+    past ``max_seconds``.
     """
     from index.embedder import EmbedderSpec
 
@@ -650,6 +659,10 @@ def crash_loop(
         return check_data_dir(data_dir, previous, corpus, spec, allow_temp=stray, **kw)
 
     while stats.kills < kills:
+        if stop_after is not None and time.monotonic() - started > stop_after:
+            stats.stopped_early = True
+            log(f"stopping after {stats.kills} kills ({stop_after:.0f}s): the final ingest and checks follow")
+            break
         if time.monotonic() - started > max_seconds:
             raise TimeoutError(
                 f"{stats.kills} kills in {max_seconds:.0f}s, wanted {kills}: {stats.as_dict()}"
@@ -898,6 +911,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs-per-part", type=int, default=3)
     p.add_argument("--max-seconds", type=float, default=3 * 3600)
     p.add_argument("--workdir", help="keep the corpus and data directory here (default: a temp dir)")
+    p.add_argument("--stop-after", type=float, help="seconds: kill no more, finish with the final checks")
     p.add_argument("--batch-chunks", type=int, default=BATCH_CHUNKS, help="chunks per commit")
     p.add_argument("--strict-temp-files", action="store_true", help="fail when a kill leaves a temp file")
     p.add_argument("--crash-at", choices=sorted(CRASH_POINTS | MERGE_CRASH_POINTS), help=argparse.SUPPRESS)
@@ -924,6 +938,7 @@ def main(argv: list[str] | None = None) -> int:
             max_seconds=args.max_seconds,
             strict_temp_files=args.strict_temp_files,
             batch_chunks=args.batch_chunks,
+            stop_after=args.stop_after,
             log=lambda line: print(line, flush=True),
         )
     except (CrashCheckError, TimeoutError) as e:
