@@ -144,7 +144,7 @@ class CrashStats:
         lines = [f"{self.kills} kills in {self.rounds} runs and {self.seconds:.0f}s ({rate}; "
                  f"{self.completed_runs} completed, "
                  f"{self.progress_steps} windows ingested in process), {self.commits_seen} commits and merges "
-                 f"published, {self.epochs} corpus versions, {self.checks} invariant checks, all held"]
+                 f"published, {self.epochs} corpus version changes, {self.checks} invariant checks, all held"]
         if self.stopped_early:
             lines.append("  stopped early (--stop-after), before the number of kills asked for")
         for phase in PHASES:
