@@ -160,13 +160,14 @@ def migrate(
     started = time.perf_counter()
     report = MigrateReport(source.location, target.location)
     ids = source.document_ids()
+    held = set(target.document_ids())  # only these are read from the target before a batch is written
     total_chunks = int(source.stats()["chunks"])
     seen_chunks = 0
     for n, i in enumerate(range(0, len(ids), batch_docs), 1):
         batch = source.export(ids[i : i + batch_docs])
         report.documents += len(batch)
         seen_chunks += sum(len(d.document.chunks) for d in batch)
-        _copy_batch(batch, target, replace_conflicts, report)
+        _copy_batch(batch, target, held, replace_conflicts, report)
         if on_batch:
             on_batch(Progress(min(i + batch_docs, len(ids)), len(ids), seen_chunks, total_chunks, report.copied,
                               report.already))
@@ -177,10 +178,11 @@ def migrate(
     return report
 
 
-def _copy_batch(batch: list[StoredDocument], target: StoreBackend, replace_conflicts: bool,
+def _copy_batch(batch: list[StoredDocument], target: StoreBackend, held_ids: set[str], replace_conflicts: bool,
                 report: MigrateReport) -> None:
     prints = {d.document.doc_id: fingerprint(d) for d in batch}
-    held = {d.document.doc_id: fingerprint(d) for d in target.export(list(prints))}
+    check = [doc_id for doc_id in prints if doc_id in held_ids]
+    held = {d.document.doc_id: fingerprint(d) for d in target.export(check)} if check else {}
     todo: list[StoredDocument] = []
     clear: list[str] = []
     for d in batch:

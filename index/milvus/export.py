@@ -16,34 +16,54 @@ from corpus.prepare import Document
 from index.backend import StoredDocument
 from index.milvus import rows as R
 
-EXPORT_DOCS = 200  # documents per chunk query (a few thousand chunk rows with their vectors)
+EXPORT_DOCS = 100  # documents per query (their part rows; a few thousand chunk rows with their vectors)
 CHUNK_FIELDS = ["chunk_id", "doc_id", "version", "position", "start", "end", "text", "vector"]
 
 
 def export_documents(store, doc_ids: list[str]) -> list[StoredDocument]:
-    """The committed documents among ``doc_ids``, in that order, each with its (chunks x dim) vectors."""
+    """The committed documents among ``doc_ids``, in that order, each with its (chunks x dim) vectors: two
+    queries per batch of documents (every part row of theirs, every chunk row of theirs)."""
     ids = list(dict.fromkeys(doc_ids))
     out: dict[str, StoredDocument] = {}
     dim = int(store.config["dim"])
     for i in range(0, len(ids), EXPORT_DOCS):
         part = ids[i : i + EXPORT_DOCS]
-        heads = store.heads(part)
-        stored = store.documents(part)
-        rows = store.query_all(store.names.chunks, R.in_list("doc_id", part), CHUNK_FIELDS)
+        bodies = _committed_documents(store, part)
+        if not bodies:
+            continue
+        rows = store.query_all(store.names.chunks, R.in_list("doc_id", list(bodies)), CHUNK_FIELDS)
         chunks: dict[str, list[dict]] = {}
         for r in rows:
-            if heads.get(r["doc_id"], {}).get("version") == r["version"]:
+            if bodies.get(r["doc_id"], (None,))[0] == r["version"]:
                 chunks.setdefault(r["doc_id"], []).append(r)
-        for doc_id in part:
-            body = stored.get(doc_id)
-            if body is None or doc_id not in heads:
-                continue
+        for doc_id, (_version, body) in bodies.items():
             mine = sorted(chunks.get(doc_id, []), key=lambda r: r["position"])
             vectors = np.zeros((len(mine), dim), np.float32)
             for n, r in enumerate(mine):
                 vectors[n] = np.asarray(r["vector"], dtype=np.float32)
             out[doc_id] = StoredDocument(_document(body, mine), vectors)
     return [out[d] for d in ids if d in out]
+
+
+def _committed_documents(store, doc_ids: list[str]) -> dict[str, tuple[str, dict]]:
+    """doc_id -> (committed version, stored document dict) for those of ``doc_ids`` that have one."""
+    rows = store.query_all(store.names.documents, R.in_list("doc_id", doc_ids),
+                           ["doc_id", "version", "part", "n_parts", "data"])
+    heads: dict[str, str] = {}
+    for r in rows:
+        if r["part"] == 0 and r["version"] > heads.get(r["doc_id"], ""):
+            heads[r["doc_id"]] = r["version"]
+    parts: dict[str, list[dict]] = {}
+    for r in rows:
+        if heads.get(r["doc_id"]) == r["version"]:
+            parts.setdefault(r["doc_id"], []).append(r)
+    out: dict[str, tuple[str, dict]] = {}
+    for doc_id, mine in parts.items():
+        mine.sort(key=lambda r: r["part"])
+        if len(mine) != mine[0]["n_parts"]:
+            continue  # a version being deleted under us
+        out[doc_id] = (heads[doc_id], R.decode_document([r["data"] for r in mine]))
+    return out
 
 
 def _document(body: dict, rows: list[dict]) -> Document:
