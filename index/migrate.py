@@ -226,11 +226,12 @@ def _difference(have: Fingerprint, want: Fingerprint) -> str:
 
 
 def _check_counts(source: StoreBackend, target: StoreBackend, ids: list[str], report: MigrateReport) -> None:
-    after = source.stats()
-    if (int(after["documents"]), int(after["chunks"])) != (report.documents, report.chunks):
+    after = source.list_documents()  # committed documents and their chunk counts, as each store keeps them
+    now = (len(after), sum(int(d["chunks"]) for d in after))
+    if now != (report.documents, report.chunks) or len(ids) != report.documents:
         report.problems.append(
-            f"the source changed during the migration: it now holds {after['documents']} documents / "
-            f"{after['chunks']} chunks, {report.documents} / {report.chunks} were copied; run it again"
+            f"the source changed during the migration: it now holds {now[0]} documents / {now[1]} chunks, "
+            f"{report.documents} / {report.chunks} were copied; run it again"
         )
     listed = target.list_documents()
     stats = target.stats()
