@@ -123,7 +123,9 @@ def open_stores(source: StoreConfig, target: StoreConfig) -> tuple[StoreBackend,
         raise StoreError(f"{source.data_dir}: not a policyqa data directory (nothing to migrate)")
     src = open_store(replace(source, embedder=None, create=False))
     first = src.export(src.document_ids()[:1])
-    dim = int(first[0].vectors.shape[1]) if first else None
+    if not first:
+        raise StoreError(f"{src.location} holds no documents; nothing to migrate")
+    dim = int(first[0].vectors.shape[1])
     if target.kind == "local" and store_exists(target):
         stored = _local_spec(target.data_dir)
         if stored is not None and stored != src.spec:
