@@ -62,14 +62,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunks", type=int, default=10000, help="about this many chunks (default 10000)")
     ap.add_argument("--batch", type=int, default=64, help="documents per migration batch (default 64)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/policyqa-migrate-bench"), help="scratch folder")
+    ap.add_argument("--reuse", action="store_true", help="keep --work/source as built by an earlier run")
     args = ap.parse_args(argv)
-    if args.work.exists():
-        shutil.rmtree(args.work)
-    args.work.mkdir(parents=True)
+    source = args.work / "source"
     t = time.perf_counter()
-    stats = build(args.work / "source", args.chunks)
+    if args.reuse and (source / "config.json").is_file():
+        for name in ("milvus.db", "back"):
+            path = args.work / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        stats = open_store(StoreConfig(kind="local", data_dir=source)).stats()
+    else:
+        if args.work.exists():
+            shutil.rmtree(args.work)
+        args.work.mkdir(parents=True)
+        stats = build(source, args.chunks)
     print(f"source: {stats['documents']} documents, {stats['chunks']} chunks, hash:384 "
-          f"(built in {time.perf_counter() - t:.1f}s, not timed below)", flush=True)
+          f"(built or opened in {time.perf_counter() - t:.1f}s, not timed below)", flush=True)
     db = args.work / "milvus.db"
     results = {
         "local -> milvus-lite": timed(StoreConfig(kind="local", data_dir=args.work / "source"),
