@@ -16,7 +16,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from api import render, serve
+from api import migrate_cli, render, serve
 from api.config import resolve_data_dir, store_config
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -460,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (add_ingest, add_search, add_ask, add_show, add_docs, add_delete, add_stats, add_reembed):
         add(sub)
     serve.register(sub)
+    migrate_cli.register(sub)
     return parser
 
 

@@ -128,6 +128,7 @@ def run(engine: Engine, golds: list[dict], floor: float | None) -> tuple[dict, l
         "recall": round(tot["found"] / tot["n_gold"], 3) if tot["n_gold"] else 0.0,
         "status_accuracy": round(tot["status_right"] / tot["found"], 3) if tot["found"] else 0.0,
         "mention_doc_recall": round(tot["doc_hits"] / tot["doc_total"], 3) if tot["doc_total"] else 0.0,
+        "scanned": sum(r["scanned"] or 0 for r in rows),  # passages read: what a lower floor costs
         **tot,
     }
     return summary, rows

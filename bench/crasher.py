@@ -1,10 +1,17 @@
 """Crash-safety driver: SIGKILL ``policyqa ingest`` at random moments, then check the data directory.
 
 In the style of a database "crasher": a seeded schedule starts ``python -m api.cli ingest`` on a growing
-synthetic corpus, kills it with SIGKILL at a random moment (anywhere in the run, or just after the next
-segment's directory appeared, or just after it was sealed; with ``POLICYQA_MERGE_FACTOR=2`` the writes
-trigger merges often, so kills land inside merges too), then opens the data directory with a fresh
-``Store`` and checks that nothing was lost or half-written:
+synthetic corpus and kills it, then opens the data directory with a fresh ``Store`` and checks that
+nothing was lost or half-written. Each kill is placed one of two ways (:data:`MODES`):
+
+* at a crash point: the ingest child SIGKILLs itself when it reaches a named step of a commit
+  (:data:`CRASH_POINTS`: inside the segment write, before or after its seal, after the catalog
+  commit) or the first or second time it reaches a step of a merge (:data:`MERGE_CRASH_POINTS`),
+  drawn from a seeded shuffled deck, so every step is hit whatever the timing;
+* at a random time: SIGKILL from outside, anywhere in the run, or a random delay after the next
+  segment's directory appeared, or just after it was sealed.
+
+With ``POLICYQA_MERGE_FACTOR=2`` the writes trigger merges often. The checks:
 
 * the catalog opens (``PRAGMA integrity_check``) and the store opens, repairing what the crash left;
 * every segment the committed manifest names is sealed; no other segment directory survives the open
@@ -51,7 +58,12 @@ from bench.synthetic_text import PLACES, TOPICS, policy_sentence  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HASH_EMBEDDER = "hash:64"
-
+PHASES = ("commit points", "merge points", "random time")  # how a kill was placed
+# Kill modes of the random loop and their weights: a crash point reached inside the run (a commit's or
+# a merge's), or SIGKILL from outside at a random moment of the run, of the commit, or after a seal.
+MODES = {"commit point": 3, "merge point": 2, "anywhere": 2, "in-commit": 2, "after-seal": 1}
+MAX_NTH = 2  # a point is reached at the first or second commit (merge) of the run
+BATCH_CHUNKS = 20  # chunks per commit in the random loop: a run makes a few commits, and merges
 
 
 @dataclass
@@ -88,6 +100,12 @@ class CrashStats:
     commits_seen: int = 0
     modes: Counter = field(default_factory=Counter)
     states: Counter = field(default_factory=Counter)  # what each kill left on disk, before repair
+    phases: Counter = field(default_factory=Counter)  # kills per phase: commit points, merge points, random time
+    points: Counter = field(default_factory=Counter)  # kills per crash point ("name #n")
+    landed: Counter = field(default_factory=Counter)  # (phase, what the kill left on disk) per kill
+    points_not_reached: Counter = field(default_factory=Counter)  # point runs that completed instead
+    checks: int = 0  # full invariant checks of the data directory (after every kill and completed run)
+    stopped_early: bool = False  # the loop stopped (``stop_after``) before its number of kills
     epochs: int = 0
     seconds: float = 0.0
     final_documents: int = 0
@@ -104,7 +122,13 @@ class CrashStats:
             "progress_steps": self.progress_steps,
             "commits_seen": self.commits_seen,
             "kill_modes": dict(self.modes),
+            "kills_by_phase": dict(self.phases),
+            "kills_by_point": dict(sorted(self.points.items())),
+            "points_not_reached": dict(sorted(self.points_not_reached.items())),
             "left_on_disk": dict(self.states),
+            "landed": {f"{ph}: {st}": n for (ph, st), n in sorted(self.landed.items())},
+            "invariant_checks": self.checks,
+            "stopped_early": self.stopped_early,
             "epochs": self.epochs,
             "seconds": round(self.seconds, 1),
             "final_documents": self.final_documents,
@@ -113,6 +137,32 @@ class CrashStats:
             "temp_files_left_by_kills": self.temp_files_left_by_kills,
             "temp_files_at_end": self.temp_files_at_end,
         }
+
+    def summary(self) -> str:
+        """Where the kills landed, per phase and per crash point, in a few lines."""
+        rate = f"{60 * self.kills / self.seconds:.1f} kills/min" if self.seconds else "-"
+        lines = [f"{self.kills} kills in {self.rounds} runs and {self.seconds:.0f}s ({rate}; "
+                 f"{self.completed_runs} completed, "
+                 f"{self.progress_steps} windows ingested in process), {self.commits_seen} commits and merges "
+                 f"published, {self.epochs} corpus version changes, {self.checks} invariant checks, all held"]
+        if self.stopped_early:
+            lines.append("  stopped early (--stop-after), before the number of kills asked for")
+        for phase in PHASES:
+            lines.append(f"  {phase}: {self.phases[phase]} kills")
+            for (ph, state), n in sorted(self.landed.items()):
+                if ph == phase:
+                    lines.append(f"      left on disk: {state}: {n}")
+            if phase != PHASES[-1]:
+                points = [f"{p} {n}" for p, n in sorted(self.points.items()) if _phase_of(p.split(" #")[0]) == phase]
+                lines.append(f"      per point: {', '.join(points) or '-'}")
+        if self.points_not_reached:
+            lines.append("  point runs that completed without reaching their point: "
+                         + ", ".join(f"{p} {n}" for p, n in sorted(self.points_not_reached.items())))
+        return "\n".join(lines)
+
+
+def _phase_of(point: str) -> str:
+    return "merge points" if point in MERGE_CRASH_POINTS else "commit points"
 
 
 class CrashCheckError(AssertionError):
@@ -213,18 +263,20 @@ def temp_files(data_dir: Path) -> list[Path]:
     return sorted(p for p in data_dir.rglob("*") if p.is_file() and p.name.endswith(".tmp"))
 
 
-def _catalog_state(data_dir: Path) -> tuple[set[int], set[int], int] | None:
-    """(live segment ids, retired ids, largest chunk key) read without opening the store."""
+def _catalog_state(data_dir: Path) -> tuple[set[int], set[int], int, int] | None:
+    """(live segment ids, retired ids, largest chunk key, last committed segment id) read without
+    opening the store."""
     conn = sqlite3.connect(f"file:{data_dir / 'catalog.sqlite'}?mode=ro", uri=True)
     try:
         live = {r[0] for r in conn.execute("SELECT id FROM segments")}
         row = conn.execute("SELECT value FROM meta WHERE key = 'retired'").fetchone()
         top = conn.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0
+        last = conn.execute("SELECT value FROM meta WHERE key = 'next_segment'").fetchone()
     except sqlite3.Error:
         return None
     finally:
         conn.close()
-    return live, set(json.loads(row[0])) if row else set(), top
+    return live, set(json.loads(row[0])) if row else set(), top, int(last[0]) if last else 0
 
 
 def raw_state(data_dir: Path) -> str:
@@ -239,12 +291,15 @@ def raw_state(data_dir: Path) -> str:
         return f"catalog unreadable before open ({e})"
     if state is None:
         return "catalog without tables yet"
-    live, retired, top = state  # retired: merged away by the last merge, kept for readers until the next
+    live, retired, top, last = state  # retired: merged away by the last merge, kept for readers until the next
     dirs = _seg_dirs(data_dir)
     extra = {n: sealed for n, sealed in dirs.items() if n not in live | retired}
     if any(not dirs.get(n) for n in live):
         return "published segment missing or unsealed"
-    for n, sealed in sorted(extra.items()):
+    unpublished = {n: sealed for n, sealed in extra.items() if n > last}  # a commit or merge never committed
+    if extra and not unpublished:
+        return "merge committed, the segments merged away before it not removed yet"
+    for n, sealed in sorted(unpublished.items()):
         kind = "commit"
         try:
             ids = np.load(data_dir / "segments" / f"{n:08d}" / "ids.npy", allow_pickle=False)
@@ -383,7 +438,7 @@ def check_data_dir(
     ``current`` the corpus being ingested: each document holds exactly one of those versions, with all
     its chunks, and those at ``current`` form a prefix of its input order (all of it with
     ``require_complete``). ``allow_temp``: stray temporary files already known (left by earlier kills).
-    Returns the store's stats.
+    Returns the store's stats, with ``current``: how many documents hold the current version.
     """
     stats, docs, chunks = check_store(data_dir, spec, allow_temp)
     now = current.by_id()
@@ -413,7 +468,7 @@ def check_data_dir(
         )
     if require_complete and not all(written):
         _fail(f"{written.count(False)} documents missing after an uninterrupted ingest")
-    return stats
+    return dict(stats, current=sum(written))
 
 
 # ----- the driver --------------------------------------------------------------------------------------
@@ -454,10 +509,16 @@ def _meta_int(data_dir: Path, key: str) -> int:
     return int(row[0]) if row else 0
 
 
-def run_ingest(data_dir: Path, parts: list[Path], env: dict[str, str], log: Path) -> subprocess.Popen:
-    """Start ``python -m api.cli --data-dir D ingest PARTS... --json`` (stdout and stderr to ``log``)."""
-    cmd = [sys.executable, "-m", "api.cli", "--data-dir", str(data_dir), "ingest", "--replace", *map(str, parts),
-           "--json"]
+def run_ingest(
+    data_dir: Path, parts: list[Path], env: dict[str, str], log: Path, point: tuple[str, int] | None = None
+) -> subprocess.Popen:
+    """Start ``python -m api.cli --data-dir D ingest PARTS... --json`` (stdout and stderr to ``log``);
+    with ``point`` (name, n) the same ingest, SIGKILLing itself the n-th time it reaches that crash point."""
+    if point:
+        cmd = crash_at_command(point[0], point[1], data_dir, parts)
+    else:
+        cmd = [sys.executable, "-m", "api.cli", "--data-dir", str(data_dir), "ingest", "--replace",
+               *map(str, parts), "--json"]
     with open(log, "wb") as out:
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -488,26 +549,30 @@ def run_round(
     mode: str,
     delay: float,
     run_timeout: float,
+    point: tuple[str, int] | None = None,
 ) -> tuple[int, float, float | None]:
     """Run one ingest; unless ``mode`` is "complete", SIGKILL it ``delay`` seconds after its start
     ("anywhere"), after the next segment's directory appeared ("in-commit") or after it was sealed
-    ("after-seal"). Returns (exit status, seconds run, seconds from the new segment's directory to
-    the exit of a run that was not killed, when seen)."""
+    ("after-seal"); in mode "point" the ingest kills itself at crash point ``point`` (name, n-th time)
+    or completes when it does not reach it. Returns (exit status, seconds run, seconds from the new
+    segment's directory to the exit of a run that was not killed, when seen)."""
     nxt = data_dir / "segments" / f"{_meta_int(data_dir, 'next_segment') + 1:08d}"
     marker = nxt / "DONE" if mode == "after-seal" else nxt
     stale = _identity(marker)  # an interrupted try at the same generation may have left it
     t0 = time.monotonic()
-    proc = run_ingest(data_dir, window, env, log_file)
+    proc = run_ingest(data_dir, window, env, log_file, point if mode == "point" else None)
     in_commit = None
     try:
-        if mode == "anywhere":
+        if mode == "point":
+            proc.wait(timeout=run_timeout)
+        elif mode == "anywhere":
             _wait_for(proc, lambda: False, t0 + delay)
         elif _wait_for(proc, lambda: _identity(marker) not in (None, stale), t0 + run_timeout):
             t1 = time.monotonic()
             _wait_for(proc, lambda: False, t1 + (run_timeout if mode == "complete" else delay))
             if proc.poll() is not None:
                 in_commit = time.monotonic() - t1
-        if mode != "complete" and proc.poll() is None:
+        if mode not in ("complete", "point") and proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
         rc = proc.wait(timeout=run_timeout)
     finally:
@@ -542,21 +607,41 @@ def crash_loop(
     max_seconds: float = 150.0,
     run_timeout: float = 600.0,
     strict_temp_files: bool = False,
+    batch_chunks: int = BATCH_CHUNKS,
+    stop_after: float | None = None,
     log=print,
 ) -> CrashStats:
     """SIGKILL ingest runs ``kills`` times, checking the data directory after each kill and at the end.
 
+    Each run is killed in one of :data:`MODES`: at a crash point inside the write path, drawn (seeded)
+    from a shuffled deck of the commit points (each reached once per commit) or of the merge points
+    (each with a random occurrence: the first or second commit or merge of the run; ``batch_chunks``
+    per commit makes a run commit a few times), so that kills land inside segment writes and merges
+    whatever the timing; or by SIGKILL from outside at a random moment. A point run
+    that does not reach its point (a run that merges less) completes and its card stays on the deck.
     Each folder window is ingested until a run completes; after two kills in a row without a new
     commit the driver ingests the window itself (same code, no start-up cost), so the store keeps
-    growing and later kills hit bigger commits (and, once a corpus version is in, updates). Temporary files a kill leaves behind are counted in
-    ``stats`` (a failure with ``strict_temp_files``); completed runs must leave none.
-    Raises CrashCheckError on the first broken invariant, TimeoutError past ``max_seconds``.
+    growing and later kills hit bigger commits (and, once a corpus version is in, updates).
+    Temporary files a kill leaves behind are counted in ``stats`` (a failure with
+    ``strict_temp_files``); completed runs must leave none.
+    ``stop_after`` seconds: kill no more after that, finish with the final ingest and its checks (the
+    stats say ``stopped_early``). Raises CrashCheckError on the first broken invariant, TimeoutError
+    past ``max_seconds``.
     """
     from index.embedder import EmbedderSpec
 
     rng = random.Random(seed)
+    deck_rng = random.Random(f"{seed}/points")  # its own stream: the schedule of modes does not depend on it
+    decks: dict[str, list[str]] = {"commit point": [], "merge point": []}
+
+    def draw(mode: str) -> tuple[str, int]:
+        deck = decks[mode]
+        if not deck:
+            deck.extend(deck_rng.sample(COMMIT_PHASE if mode == "commit point" else MERGE_PHASE,
+                                        len(COMMIT_PHASE if mode == "commit point" else MERGE_PHASE)))
+        return deck[-1], deck_rng.randint(1, MAX_NTH)
     data_dir = workdir / "data"
-    env = ingest_env(real_model)
+    env = dict(ingest_env(real_model), POLICYQA_BATCH_CHUNKS=str(batch_chunks))
     spec = None if real_model else EmbedderSpec("hash", HASH_EMBEDDER.partition(":")[2])
     stats = CrashStats()
     started = time.monotonic()
@@ -570,9 +655,14 @@ def crash_loop(
     stray: set[Path] = set()
 
     def check(**kw) -> dict:
+        stats.checks += 1
         return check_data_dir(data_dir, previous, corpus, spec, allow_temp=stray, **kw)
 
     while stats.kills < kills:
+        if stop_after is not None and time.monotonic() - started > stop_after:
+            stats.stopped_early = True
+            log(f"stopping after {stats.kills} kills ({stop_after:.0f}s): the final ingest and checks follow")
+            break
         if time.monotonic() - started > max_seconds:
             raise TimeoutError(
                 f"{stats.kills} kills in {max_seconds:.0f}s, wanted {kills}: {stats.as_dict()}"
@@ -592,26 +682,40 @@ def crash_loop(
             done += len(window)
             log(f"ingested in process: generation {st['generation']}, {st['documents']} documents")
             continue
+        point = None
         if est_run is None:  # the first run calibrates the kill delays
             mode, delay = "complete", 0.0
         else:
-            mode = rng.choices(["anywhere", "in-commit", "after-seal"], weights=[4, 4, 2])[0]
+            mode = rng.choices(list(MODES), weights=list(MODES.values()))[0]
             delay = {
                 "anywhere": rng.uniform(0.0, est_run * 1.1),
                 "in-commit": rng.uniform(0.0, est_commit * 1.1),
                 "after-seal": rng.uniform(0.0, 0.005),
-            }[mode]
+            }.get(mode, 0.0)
+            if mode in decks:
+                point = draw(mode)
         gen_before = catalog_generation(data_dir)
         stats.rounds += 1
-        rc, elapsed, in_commit = run_round(data_dir, window, env, log_file, mode, delay, run_timeout)
+        rc, elapsed, in_commit = run_round(data_dir, window, env, log_file, "point" if point else mode, delay,
+                                           run_timeout, point)
         committed = catalog_generation(data_dir) - gen_before
         stats.commits_seen += max(0, committed)
+        if point:
+            what = f"{point[0]} #{point[1]}"
+            if rc == -signal.SIGKILL:
+                decks[mode].pop()  # landed: the next draw takes another card
+                stats.points[what] += 1
+            elif rc == 0:
+                stats.points_not_reached[what] += 1
         if rc == -signal.SIGKILL:
+            phase = _phase_of(point[0]) if point else "random time"
             stats.kills += 1
             stats.modes[mode] += 1
+            stats.phases[phase] += 1
             stuck = 0 if committed else stuck + 1
             state = raw_state(data_dir)
             stats.states[state] += 1
+            stats.landed[(phase, state)] += 1
             new = set(temp_files(data_dir)) - stray
             if new:
                 stats.temp_files_left_by_kills += len(new)
@@ -619,8 +723,10 @@ def crash_loop(
                     _fail(f"kill left temporary files: {sorted(str(p.relative_to(data_dir)) for p in new)}")
                 stray |= new
             st = check()
+            if st["current"] >= (done + len(window)) * len(corpus.docs) // len(corpus.parts):
+                done += len(window)  # the kill came after the window's last commit
             log(
-                f"kill {stats.kills:3d} ({mode}, {elapsed:.2f}s into the run): {state}; "
+                f"kill {stats.kills:3d} ({what if point else mode}, {elapsed:.2f}s into the run): {state}; "
                 f"generation {st['generation']}, {st['documents']} documents"
                 + (f"; left {sorted(p.name for p in new)}" if new else "")
             )
@@ -633,7 +739,8 @@ def crash_loop(
             est_commit = est_commit or est_run / 2
             st = check()
             done += len(window)
-            log(f"run completed ({elapsed:.2f}s): generation {st['generation']}, {st['documents']} documents")
+            missed = f"; did not reach {what}" if point else ""
+            log(f"run completed ({elapsed:.2f}s{missed}): generation {st['generation']}, {st['documents']} documents")
         else:
             raise CrashCheckError(f"ingest exited {rc}: {log_file.read_text(errors='replace')[-3000:]}")
     # the next ingest completes the work: everything of the current version, nothing lost
@@ -650,9 +757,10 @@ def crash_loop(
     return stats
 
 
-# ----- deterministic crash points ----------------------------------------------------------------------
+# ----- crash points ----------------------------------------------------------------------------------
 CRASH_POINTS = {
     "inserts-done": "catalog rows inserted (uncommitted), before the new segment's directory exists",
+    "segment-partly-written": "the new segment's ids and vectors written, its other arrays not yet",
     "segment-unsealed": "the new segment's arrays written, DONE not yet",
     "mid-done-write": "inside the atomic write of the new segment's DONE: temp file written, not renamed",
     "after-seal": "new segment sealed with DONE, catalog not committed",
@@ -660,57 +768,100 @@ CRASH_POINTS = {
     "merge-published": "a merge committed, the segments it retired not removed yet",
 }
 MERGE_CRASH_POINTS = {
+    "merge-partly-written": "the merged segment's ids and vectors written, its other arrays not yet",
     "merge-unsealed": "the merged segment's arrays written, DONE not yet",
+    "merge-mid-done-write": "inside the atomic write of the merged segment's DONE: temp file written, not renamed",
     "merge-sealed": "merged segment sealed, the merge's catalog transaction not committed",
     "merge-published": "merge committed, the segments it retired not removed yet",
 }
 COMMITTED = {"after-commit", "merge-published"}  # ingest points past the batch's commit
+# The points the random loop draws from, by phase: each is reached once per commit (or per merge).
+COMMIT_PHASE = [p for p in CRASH_POINTS if p not in MERGE_CRASH_POINTS]
+MERGE_PHASE = list(MERGE_CRASH_POINTS)
+ARRAYS_BEFORE_PARTIAL_KILL = 2  # "partly written" points: killed after this many of a segment's arrays
 
 
-def _install_crash_point(point: str) -> None:
-    """Patch the store's write path so that this process SIGKILLs itself at ``point``."""
+def _install_crash_point(point: str, nth: int = 1) -> None:
+    """Patch the store's write path so that this process SIGKILLs itself the ``nth`` time it reaches
+    ``point``, counted within the point's phase: inside a commit (``Store._commit``) for the commit
+    points, inside a merge (``Store._merge_group``) for the merge points; "after-commit" counts the
+    writes that return from their commit. A point not reached ``nth`` times lets the process finish."""
+    import numpy as np
+
     from index import segments, store
 
-    def die() -> None:
-        os.kill(os.getpid(), signal.SIGKILL)
+    if point not in CRASH_POINTS and point not in MERGE_CRASH_POINTS:
+        raise ValueError(f"unknown crash point {point!r}; known: {', '.join(CRASH_POINTS | MERGE_CRASH_POINTS)}")
+    if nth < 1:
+        raise ValueError(f"crash point occurrence must be >= 1, got {nth}")
+    phase = "merge" if point in MERGE_CRASH_POINTS else "commit"
+    now = {"phase": None, "saved": 0}  # the phase being run, arrays saved by the segment write under way
+    seen = [0]
 
-    calls = Counter()
+    def reached(gated: bool = True) -> None:
+        if gated and now["phase"] != phase:
+            return
+        seen[0] += 1
+        if seen[0] == nth:
+            os.kill(os.getpid(), signal.SIGKILL)
 
-    def wrap(owner, name, before: bool, nth: int = 1):
+    def patch(owner, name, before=None, after=None):
         real = getattr(owner, name)
 
         def patched(*args, **kwargs):
-            calls[name] += 1
-            if before and calls[name] == nth:
-                die()
+            if before:
+                before()
             out = real(*args, **kwargs)
-            if not before and calls[name] == nth:
-                die()
+            if after:
+                after()
             return out
 
         setattr(owner, name, patched)
 
+    def scoped(owner, name, ph):  # runs of ``name`` are phase ``ph``
+        real = getattr(owner, name)
+
+        def patched(*args, **kwargs):
+            outer, now["phase"] = now["phase"], ph
+            try:
+                return real(*args, **kwargs)
+            finally:
+                now["phase"] = outer
+
+        setattr(owner, name, patched)
+
+    scoped(store.Store, "_commit", "commit")
+    scoped(store.Store, "_merge_group", "merge")
     if point == "inserts-done":
-        wrap(segments, "write", before=True)
+        patch(segments, "write", before=reached)
+    elif point in ("segment-partly-written", "merge-partly-written"):
+        real_save = np.save
+
+        def save(*args, **kwargs):
+            real_save(*args, **kwargs)
+            now["saved"] += 1
+            if now["saved"] == ARRAYS_BEFORE_PARTIAL_KILL:
+                reached()
+
+        patch(segments, "write", before=lambda: now.update(saved=0))
+        np.save = save
     elif point in ("segment-unsealed", "merge-unsealed"):
-        wrap(segments, "atomic_write", before=True)  # the DONE of the first segment written
-    elif point == "mid-done-write":
+        patch(segments, "atomic_write", before=reached)  # segments write only their DONE with it
+    elif point in ("mid-done-write", "merge-mid-done-write"):
         real_replace = os.replace
 
         def replace(src, dst, *a, **kw):
             if Path(dst).name == segments.DONE:
-                die()
+                reached()
             return real_replace(src, dst, *a, **kw)
 
         os.replace = replace
     elif point in ("after-seal", "merge-sealed"):
-        wrap(segments, "write", before=False)
+        patch(segments, "write", after=reached)
     elif point == "after-commit":
-        wrap(store.Store, "merge", before=True)
+        patch(store.Store, "merge", before=lambda: reached(gated=False))  # write() merges after its commit
     elif point == "merge-published":
-        wrap(segments, "remove_orphans", before=True)  # merges remove what the previous one retired
-    else:
-        raise ValueError(f"unknown crash point {point!r}; known: {', '.join(CRASH_POINTS | MERGE_CRASH_POINTS)}")
+        patch(segments, "remove_orphans", before=reached)  # a merge removes what the previous one retired
 
 
 def merge_crashing_at(point: str, data_dir: Path, env: dict[str, str]) -> int:
@@ -732,13 +883,19 @@ def _merge_child(point: str, data_dir: str) -> int:
 
 def ingest_crashing_at(point: str, data_dir: Path, paths: list[Path], env: dict[str, str]) -> int:
     """Run ``policyqa ingest`` in a child process that SIGKILLs itself at ``point``; its exit status."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--crash-at", point, "--data-dir", str(data_dir)]
-    return subprocess.run([*cmd, *map(str, paths)], cwd=ROOT, env=env, capture_output=True).returncode
+    return subprocess.run(crash_at_command(point, 1, data_dir, paths), cwd=ROOT, env=env,
+                          capture_output=True).returncode
 
 
-def _child(point: str, data_dir: str, paths: list[str]) -> int:
+def crash_at_command(point: str, nth: int, data_dir: Path, paths: list[Path]) -> list[str]:
+    """Command line of an ingest that SIGKILLs itself the ``nth`` time it reaches ``point``."""
+    return [sys.executable, str(Path(__file__).resolve()), "--crash-at", point, "--nth", str(nth),
+            "--data-dir", str(data_dir), *map(str, paths)]
+
+
+def _child(point: str, nth: int, data_dir: str, paths: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
-    _install_crash_point(point)
+    _install_crash_point(point, nth)
     from api.cli import main as cli_main
 
     return cli_main(["--data-dir", data_dir, "ingest", "--replace", *paths, "--json"])
@@ -754,14 +911,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs-per-part", type=int, default=3)
     p.add_argument("--max-seconds", type=float, default=3 * 3600)
     p.add_argument("--workdir", help="keep the corpus and data directory here (default: a temp dir)")
+    p.add_argument("--stop-after", type=float, help="seconds: kill no more, finish with the final checks")
+    p.add_argument("--batch-chunks", type=int, default=BATCH_CHUNKS, help="chunks per commit")
     p.add_argument("--strict-temp-files", action="store_true", help="fail when a kill leaves a temp file")
-    p.add_argument("--crash-at", choices=sorted(CRASH_POINTS), help=argparse.SUPPRESS)
+    p.add_argument("--crash-at", choices=sorted(CRASH_POINTS | MERGE_CRASH_POINTS), help=argparse.SUPPRESS)
+    p.add_argument("--nth", type=int, default=1, help=argparse.SUPPRESS)
     p.add_argument("--merge-crash-at", choices=sorted(MERGE_CRASH_POINTS), help=argparse.SUPPRESS)
     p.add_argument("--data-dir", help=argparse.SUPPRESS)
     p.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.crash_at:  # child process of ingest_crashing_at
-        return _child(args.crash_at, args.data_dir, args.paths)
+        return _child(args.crash_at, args.nth, args.data_dir, args.paths)
     if args.merge_crash_at:  # child process of merge_crashing_at
         return _merge_child(args.merge_crash_at, args.data_dir)
     sys.path.insert(0, str(ROOT))
@@ -777,12 +937,16 @@ def main(argv: list[str] | None = None) -> int:
             docs_per_part=args.docs_per_part,
             max_seconds=args.max_seconds,
             strict_temp_files=args.strict_temp_files,
+            batch_chunks=args.batch_chunks,
+            stop_after=args.stop_after,
+            log=lambda line: print(line, flush=True),
         )
     except (CrashCheckError, TimeoutError) as e:
         print(f"FAILED: {e}\n(corpus, data directory and last ingest log kept in {workdir})", file=sys.stderr)
         return 1
     if not args.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
+    print(stats.summary())
     print(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
     return 0
 

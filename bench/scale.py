@@ -136,9 +136,20 @@ def synth_docs(n_chunks: int, start_copy: int = 0):
         copy += 1
 
 
+SYNTH = "mix"  # set from --synth
+
+
 def synth_vectors(pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` unit vectors derived from real passage embeddings (see --synth)."""
     base = pool[rng.integers(0, len(pool), n)]
-    noisy = base + rng.normal(0, 0.5 / np.sqrt(pool.shape[1]), base.shape).astype(np.float32)
+    if SYNTH == "mix":
+        other = pool[rng.integers(0, len(pool), n)]
+        w = rng.uniform(0.5, 1.0, (n, 1)).astype(np.float32)
+        base = w * base + (1 - w) * other
+        noise = 0.1
+    else:
+        noise = 0.5
+    noisy = base + rng.normal(0, noise / np.sqrt(pool.shape[1]), base.shape).astype(np.float32)
     return (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
 
 
@@ -464,13 +475,28 @@ def compare_ann(pool: np.ndarray, n: int, qvecs: np.ndarray) -> list[dict]:
 
     measure("exact (numpy)", lambda: x, lambda ix, q: np.argsort(-(ix @ q))[:10].tolist())
 
-    def sq8_search(ix, q, nprobe=segments.NPROBE):
+    def sq8_search(ix, q, nprobe):
         ix.nprobe = nprobe
-        _s, pos = ix.search(q.reshape(1, -1), 40)
+        _s, pos = ix.search(q.reshape(1, -1), segments.RERANK * 10)
         pos = pos[0][pos[0] >= 0]
         return pos[np.argsort(-(x[pos] @ q))[:10]].tolist()
 
-    measure("IVF-SQ8 nprobe 64 + exact re-rank of 40 (store)", lambda: build_ann(x), sq8_search)
+    built = {}
+
+    def sq8_build():
+        if "ix" not in built:
+            built["ix"] = build_ann(x)
+        return built["ix"]
+
+    t0 = time.perf_counter()
+    nlist = sq8_build().nlist
+    print(f"  IVF-SQ8 (the store's index) built in {time.perf_counter() - t0:.1f}s; "
+          "the rows below search that one index", flush=True)
+    store_probes = segments.probes(nlist)
+    for nprobe in sorted({32, segments.NPROBE, nlist // 16, store_probes, nlist // 4} - {0}):
+        label = " (the store's)" if nprobe == store_probes else ""
+        measure(f"IVF-SQ8, {nlist} lists, nprobe {nprobe}{label}, exact re-rank of {segments.RERANK * 10}",
+                sq8_build, lambda ix, q, p=nprobe: sq8_search(ix, q, p))
 
     def ivf_flat():
         nlist = int(4 * np.sqrt(n))
@@ -540,10 +566,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model-queries", type=int, default=50, help="queries timed with the default model")
     p.add_argument("--no-model", action="store_true", help="skip the default-model query timings")
     p.add_argument("--no-ann-compare", action="store_true")
+    p.add_argument("--synth", choices=("mix", "copies"), default="mix",
+                   help="mix: each vector blends two random pool vectors (weight 0.5-1) plus noise of norm ~0.1; "
+                        "copies: a pool vector plus noise of norm ~0.5 (N/pool near-duplicates of each)")
+    p.add_argument("--ann-only", action="store_true", help="only the vector-index comparison (at --ann-size)")
+    p.add_argument("--ann-size", type=int, default=None,
+                   help="vectors for the index comparison (default: the largest size; may exceed it, e.g. 10^6)")
     p.add_argument("--work", default="/tmp/policyqa-scale")
     p.add_argument("--backends", nargs="+", default=["local"], choices=["local", "milvus-lite", "milvus-server"],
                    help="stores measured side by side (Milvus: ingest, writes, search and disk only)")
     args = p.parse_args(argv)
+    global SYNTH
+    SYNTH = args.synth
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d %H:%M')}; "
@@ -553,15 +587,15 @@ def main(argv: list[str] | None = None) -> int:
     qtexts = questions(args.questions)
     qvecs = question_vectors(work, qtexts)
     print(f"pool of {len(pool)} real passage vectors, {len(qvecs)} question vectors in {time.perf_counter() - t0:.0f}s")
-    real_model = None if args.no_model else create_embedder(EmbedderSpec())
+    real_model = None if args.no_model or args.ann_only else create_embedder(EmbedderSpec())
     results = {}
-    for n in args.sizes if "local" in args.backends else []:
+    for n in [] if args.ann_only or "local" not in args.backends else args.sizes:
         results[n] = run_size(n, work, pool, qtexts, qvecs, args.writes, args.asks, real_model,
                               args.model_queries, args.ann_min)
         (work / "results.json").write_text(json.dumps(results, indent=2))
         print(f"load average now {os.getloadavg()[0]:.1f}", flush=True)
-    milvus = milvus_columns([b for b in args.backends if b != "local"], args.sizes, work, pool, qtexts,
-                            args.writes, args.asks)
+    others = [] if args.ann_only else [b for b in args.backends if b != "local"]
+    milvus = milvus_columns(others, args.sizes, work, pool, qtexts, args.writes, args.asks) if others else {}
     if milvus:
         (work / "results-milvus.json").write_text(json.dumps(milvus, indent=2))
     if results:
@@ -570,8 +604,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\nlocal and Milvus side by side (hash embedder for queries; same documents and vectors):")
         print_backends(results, milvus)
     if not args.no_ann_compare:
-        print(f"\nvector indexes on {max(args.sizes):,} synthesized vectors, {len(qvecs)} real question vectors:")
-        compare_ann(pool, max(args.sizes), qvecs)
+        n_ann = args.ann_size or max(args.sizes)
+        print(f"\nvector indexes on {n_ann:,} synthesized vectors, {len(qvecs)} real question vectors:")
+        compare_ann(pool, n_ann, qvecs)
     return 0
 
 

@@ -37,6 +37,8 @@ class Document:
     source_path: str | None = None  # absolute path of the source file (see Article)
     id_explicit: bool = False  # the input named its id (see Article)
     line: int | None = None  # JSONL line number, for messages
+    added_at: str | None = None  # when copied from another store: its timestamps, kept (else the store's now)
+    updated_at: str | None = None
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map the normalized span [start, end) to the original text's span."""

@@ -158,6 +158,21 @@ class ReadView(Protocol):
         ...
 
 
+@dataclass
+class StoredDocument:
+    """One stored document as values a store's ``write`` takes back, for copying between stores.
+
+    ``document`` is the prepared document (a :class:`corpus.prepare.Document`: the same doc id, texts,
+    offset map, content hash, chunk ids, spans and positions as stored, ``added_at``/``updated_at``
+    kept) and ``vectors`` its chunk vectors, float32, one row per chunk in ``document.chunks`` order,
+    exactly as stored: pass ``[d.document]`` and ``[d.vectors]`` to another store's ``write`` and no
+    model is loaded.
+    """
+
+    document: Any
+    vectors: np.ndarray
+
+
 class StoreBackend(Protocol):
     """A policyqa store: writes in commits, reads through snapshots."""
 
@@ -217,6 +232,15 @@ class StoreBackend(Protocol):
         """One document (see :meth:`ReadView.document`), or None."""
         ...
 
+    def document_ids(self) -> list[str]:
+        """Every stored document id, sorted (what :meth:`export` takes, in batches)."""
+        ...
+
+    def export(self, doc_ids: Iterable[str]) -> list[StoredDocument]:
+        """The stored documents among ``doc_ids`` with their chunk vectors, in the order given; ids not
+        stored are left out. Reads one consistent state of each document; loads no model."""
+        ...
+
     def close(self) -> None:
         """Release this thread's resources."""
         ...
@@ -233,3 +257,5 @@ class StoreConfig:
     milvus_db: str | None = None
     milvus_prefix: str = "policyqa"
     embedder: Any = None  # index.embedder.EmbedderSpec to create a new store with, else the stored one
+    dim: int | None = None  # vector dimension of a new store, when known (creating it then loads no model)
+    create: bool = True  # False: a store that does not exist yet is an error, not created

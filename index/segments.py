@@ -33,9 +33,10 @@ from index.generations import atomic_write, fsync_dir
 DONE = "DONE"
 ARRAYS = ("ids", "vectors", "dates", "sources", "lengths", "terms", "term_ptr", "post_doc", "post_tf")
 ANN_FILE = "ann.faiss"
-ANN_MIN = 50_000  # segments with at least this many chunks get an approximate index
-FLAT_FILTER_MAX = 20_000  # a filter leaving at most this many rows of a segment is searched exactly
-NPROBE = 64  # IVF lists visited per query: recall@10 0.957 at 16k (nprobe 32: 0.845); see NOTES-scale-store.md
+ANN_MIN = 4096  # segments with at least this many chunks get an approximate index (only merges make them)
+FLAT_FILTER_MAX = 4096  # a filter leaving at most this many rows of a segment is searched exactly
+NPROBE = 128  # IVF lists visited per query at least (all of them in a segment of up to ~5,000 rows) ...
+PROBE_SHARE = 1 / 8  # ... or this share of the lists, whichever is more (bench/scale.py sweeps it)
 RERANK = 4  # approximate candidates per wanted hit that are re-scored exactly
 K1, B = 1.2, 0.75  # BM25 (Lucene variant, as bm25s)
 
@@ -168,6 +169,12 @@ def write(directory: Path, arrays: SegmentArrays, ann_min: int = ANN_MIN) -> boo
     return ann
 
 
+def probes(nlist: int) -> int:
+    """IVF lists a query visits: a fixed share of the lists (lists grow as the square root of the
+    segment), never fewer than :data:`NPROBE` (64 gave recall@10 0.96 in an 8,201-row segment of 210 lists, 128 gave 1.0), so recall holds as segments grow."""
+    return int(min(nlist, max(NPROBE, np.ceil(nlist * PROBE_SHARE))))
+
+
 def build_ann(vectors: np.ndarray):
     """An IVF index with 8-bit scalar quantization (inner product) over ``vectors``, ids = row positions."""
     import faiss
@@ -255,7 +262,9 @@ class Segment:
         import faiss
 
         index = self.ann
-        nprobe = NPROBE if mask is None else min(index.nlist, int(np.ceil(NPROBE * self.n / allowed)))
+        nprobe = probes(index.nlist)
+        if mask is not None:
+            nprobe = min(index.nlist, int(np.ceil(nprobe * self.n / allowed)))
         sel = None
         if mask is not None:
             bits = np.packbits(mask, bitorder="little")

@@ -29,9 +29,19 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock, Timeout
 
+from corpus.models import Chunk
 from corpus.prepare import Document
 from index import catalog, segments
-from index.backend import NO_FILTER, ChunkRow, Filter, StoreError, TermStats, WriterBusyError, WriteResult
+from index.backend import (
+    NO_FILTER,
+    ChunkRow,
+    Filter,
+    StoredDocument,
+    StoreError,
+    TermStats,
+    WriterBusyError,
+    WriteResult,
+)
 from index.chunk_vectors import embed_documents, embed_text, embeddings_for
 from index.dir_swap import finish_swap
 from index.embedder import Embedder, EmbedderSpec, create_embedder
@@ -192,6 +202,56 @@ class Store:
     def get_document(self, doc_id: str) -> dict | None:
         """One document with its original and normalized text, or None."""
         return _document(self._conn(), doc_id)
+
+    def document_ids(self) -> list[str]:
+        """Every stored document id, sorted."""
+        return [r[0] for r in self._conn().execute("SELECT doc_id FROM documents ORDER BY doc_id")]
+
+    def export(self, doc_ids: Iterable[str]) -> list[StoredDocument]:
+        """The stored documents among ``doc_ids`` (in that order) with their chunk vectors, read from one
+        snapshot: catalog rows and the segment rows their ``segment`` column names."""
+        ids = list(dict.fromkeys(doc_ids))
+        out: list[StoredDocument] = []
+        with self.read() as view:
+            conn = view._conn
+            by_segment = {seg.id: seg for seg, _live in view.segments}
+            for doc_id in ids:
+                row = conn.execute(
+                    "SELECT doc_id, title, date, source, url, path, source_path, original, normalized, offsets, "
+                    "body_start, raw, content_hash, added_at, updated_at FROM documents WHERE doc_id = ?",
+                    (doc_id,),
+                ).fetchone()
+                if row is None:
+                    continue
+                chunks = conn.execute(
+                    "SELECT id, chunk_id, position, start, end, text, segment FROM chunks WHERE doc_id = ? "
+                    "ORDER BY position", (doc_id,),
+                ).fetchall()
+                vectors = np.zeros((len(chunks), self._dim(by_segment)), np.float32)
+                for i, c in enumerate(chunks):
+                    seg = by_segment.get(c["segment"])
+                    pos = int(np.searchsorted(seg.arrays.ids, c["id"])) if seg is not None else -1
+                    if seg is None or pos >= seg.n or int(seg.arrays.ids[pos]) != c["id"]:
+                        raise StoreError(f"{self.data_dir}: chunk {c['chunk_id']} has no vector in segment "
+                                         f"{c['segment']}; the data directory is damaged")
+                    vectors[i] = seg.arrays.vectors[pos]
+                doc = Document(
+                    doc_id=row["doc_id"], title=row["title"], date=row["date"], source=row["source"],
+                    url=row["url"], original=row["original"], text=row["normalized"],
+                    offsets=np.frombuffer(row["offsets"], dtype="<i8").astype(np.int64),
+                    body_start=row["body_start"], content_hash=row["content_hash"],
+                    chunks=[Chunk(c["chunk_id"], doc_id, c["position"], c["start"], c["end"], c["text"])
+                            for c in chunks],
+                    raw=row["raw"], path=row["path"], source_path=row["source_path"],
+                    added_at=row["added_at"], updated_at=row["updated_at"],
+                )
+                out.append(StoredDocument(doc, vectors))
+        return out
+
+    def _dim(self, by_segment: dict[int, Segment]) -> int:
+        for seg in by_segment.values():
+            return int(seg.arrays.vectors.shape[1])
+        return 0
 
     @contextlib.contextmanager
     def read(self) -> Iterator[LocalView]:
@@ -609,11 +669,12 @@ def _chunks_of(conn, doc_id: str) -> list[tuple[int, int, str, int]]:
 def _insert_document(conn, doc: Document) -> None:
     conn.execute(
         "INSERT INTO documents(doc_id, title, date, source, url, path, source_path, original, normalized, "
-        "offsets, body_start, raw, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "offsets, body_start, raw, content_hash, added_at, updated_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,COALESCE(?, datetime('now')),COALESCE(?, datetime('now')))",
         (
             doc.doc_id, doc.title, doc.date, doc.source, doc.url, doc.path, getattr(doc, "source_path", None),
             doc.original, doc.text, np.asarray(doc.offsets, dtype="<i8").tobytes(), doc.body_start, doc.raw,
-            doc.content_hash,
+            doc.content_hash, getattr(doc, "added_at", None), getattr(doc, "updated_at", None),
         ),
     )
 

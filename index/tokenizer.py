@@ -1,4 +1,11 @@
-"""Lexical tokens for Chinese and mixed text: jieba words (search mode), lower-cased ASCII words."""
+"""Lexical tokens for Chinese and mixed text: jieba words (search mode), lower-cased ASCII words.
+
+The words come from jieba-rs (``rjieba``): the same dictionary and algorithm as the Python jieba that the
+answer extraction uses for part-of-speech tags, about nine times faster. A hyphen between letters or
+digits is cut first, as Python jieba cuts it (``Mohan-Boten`` is ``mohan`` + ``boten`` in both).
+Measured on 4,398 news and DuReader passages, 0.1% of the tokens still differ, nearly all ASCII
+(``2.5mm`` and the like): ``bench/tokenizer_parity.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +16,25 @@ from index.question_words import QUESTION_WORDS, ZH_FUNCTION_WORDS, mask_questio
 
 _KEEP = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
+_ASCII_HYPHEN = re.compile(r"(?<=[A-Za-z0-9])-(?=[A-Za-z0-9])")
 
 
 @lru_cache(maxsize=1)
 def _jieba():
-    import logging
+    import rjieba
 
-    import jieba
+    return rjieba
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
+
+def cut(text: str) -> list[str]:
+    """jieba words of ``text`` (accurate mode, unknown words guessed), hyphens cut as Python jieba does."""
+    return _jieba().cut(_ASCII_HYPHEN.sub(" - ", text))
 
 
 def words(text: str) -> list[str]:
     """jieba search-mode words, lower-cased, punctuation and spaces dropped."""
-    return [t for t in (w.strip().lower() for w in _jieba().cut_for_search(text)) if t and _KEEP.search(t)]
+    found = _jieba().cut_for_search(_ASCII_HYPHEN.sub(" - ", text))
+    return [t for t in (w.strip().lower() for w in found) if t and _KEEP.search(t)]
 
 
 def bigrams(text: str) -> list[str]:
@@ -51,5 +61,5 @@ def tokenize_query(text: str) -> list[str]:
     nor bigrams across them."""
     text = mask_question_words(text)
     if _HAN_RUN.search(text):
-        text = "".join(" " if w in ZH_FUNCTION_WORDS else w for w in _jieba().cut(text))
+        text = "".join(" " if w in ZH_FUNCTION_WORDS else w for w in cut(text))
     return [t for t in tokenize(text) if t not in QUESTION_WORDS]

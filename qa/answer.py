@@ -149,7 +149,11 @@ class Answerer:
         n_chunks = max(1, found.n_chunks)
         idf = {t: math.log(1 + n_chunks / (1 + vocab.get(t, 0))) for t in plan.tokens}
         sentences = score_sentences(hits, plan.tokens, idf)
-        items = extract_items(question, qtype, sentences) if qtype != QuestionType.OTHER else []
+        items = (
+            extract_items(question, qtype, sentences, translations=plan.translated)
+            if qtype != QuestionType.OTHER
+            else []
+        )
         support = self._support(items, sentences)
         verdict: Support = judge_support(plan, hits, sentences, idf, vocab, n_chunks)
         hits, items, support, sentences = _cited_first(hits, items, support, sentences)

@@ -12,9 +12,11 @@ from corpus.normalize import normalize_query
 from index.backend import ChunkRow, Filter, ReadView, StoreBackend
 from index.tokenizer import tokenize_query
 from qa.dedup import is_near_duplicate, shingles
+from qa.extract.cedict import translate, translate_terms
 from qa.fusion import FUSERS, Candidates, fuse
 
 MODES = ("hybrid", "dense", "bm25")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 MAX_K = 100
 
 
@@ -74,26 +76,40 @@ class Hit:
 
 @dataclass
 class QueryPlan:
-    """The query as searched: normalized text, dense text, lexical tokens and bridged names."""
+    """The query as searched: normalized text, dense text, lexical tokens, bridged names and, for English
+    words, their Chinese translations that the corpus holds (``{word or phrase: [(Chinese, weight)]}``)."""
 
     text: str
     dense_text: str
     tokens: list[str]
     bridged: dict[str, list[str]]
+    translated: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
 
-def plan_query(query: str, bridge) -> QueryPlan:
-    """Normalize a query and bridge romanized names to the corpus' Chinese words."""
+def plan_query(query: str, bridge, vocab: Mapping[str, int] | None = None) -> QueryPlan:
+    """Normalize a query and bridge romanized names to the corpus' Chinese words; with ``vocab`` (the
+    snapshot's term statistics) the other words of an English query join the lexical tokens through
+    CC-CEDICT (qa/extract/cedict.py: translations the corpus holds, a few per word); a Chinese query's
+    Latin words are names (Tesla, BYD) and stay as they are."""
     text = normalize_query(query).strip()
     bridged = bridge.expand(text) if bridge is not None else {}
+    english = vocab is not None and re.search("[A-Za-z]", text) and not _HAN.search(text)
     dense_text = text
+    for word, targets in bridged.items():  # the dense text the not-found thresholds were calibrated on
+        dense_text = dense_text.replace(word, f"{targets[0]}({word})" if targets else word)
+    if english:  # a word the dictionary translates is English, not a romanized name ("take" is not 塔克)
+        bridged = {w: t for w, t in bridged.items() if " " in w or not translate(w, vocab)}
     tokens = tokenize_query(text)
     for word, targets in bridged.items():
-        dense_text = dense_text.replace(word, f"{targets[0]}({word})" if targets else word)
         lowered = set(word.lower().split())
         tokens = [t for t in tokens if t not in lowered]
         tokens.extend(targets[:3])
-    return QueryPlan(text, dense_text, tokens, bridged)
+    translated: dict[str, list[tuple[str, float]]] = {}
+    if english:
+        names = {w for word in bridged for w in word.lower().split()}
+        translated = translate_terms(text, vocab, getattr(vocab, "n_chunks", 0), names=names)
+        tokens.extend(dict.fromkeys(w for zh in translated.values() for w, _ in zh if w not in tokens))
+    return QueryPlan(text, dense_text, tokens, bridged, translated)
 
 
 class TermCounts(Mapping[str, int]):
@@ -195,7 +211,7 @@ class Searcher:
         if not query or not query.strip():
             raise ValueError("query is empty")
         where = (filters or Filters()).where()
-        plan = plan_query(query, view.bridge)
+        plan = plan_query(query, view.bridge, view.terms)
         cands = Candidates()
         if mode in ("hybrid", "dense") and view.n_chunks:
             qvec = self.store.embedder.encode_queries([plan.dense_text])[0]

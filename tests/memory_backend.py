@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.backend import NO_FILTER, ChunkRow, Filter, TermStats, WriteResult
+from corpus.models import Chunk
+from corpus.prepare import Document
+from index.backend import NO_FILTER, ChunkRow, Filter, StoredDocument, TermStats, WriteResult
 from index.embedder import EmbedderSpec, create_embedder
 from index.pinyin_bridge import PinyinBridge, romanize
 from index.tokenizer import tokenize
@@ -119,7 +121,7 @@ class MemoryView:
 
     def document(self, doc_id: str) -> dict | None:
         d = self._docs.get(doc_id)
-        return {k: v for k, v in d.items() if k not in ("offsets", "content_hash")} if d else None
+        return {k: v for k, v in d.items() if k not in ("offsets", "content_hash", "source_path")} if d else None
 
 
 class MemoryStore:
@@ -183,12 +185,14 @@ class MemoryStore:
             self.docs[doc.doc_id] = {
                 "doc_id": doc.doc_id, "title": doc.title, "date": doc.date, "source": doc.source, "url": doc.url,
                 "path": doc.path, "original": doc.original, "normalized": doc.text, "body_start": doc.body_start,
-                "raw": doc.raw, "added_at": "", "updated_at": "", "content_hash": doc.content_hash,
+                "raw": doc.raw, "added_at": doc.added_at or "", "updated_at": doc.updated_at or "",
+                "content_hash": doc.content_hash, "source_path": doc.source_path,
                 "offsets": np.asarray(doc.offsets, np.int64),
             }
             for chunk, vec in zip(doc.chunks, vecs, strict=True):
                 self.chunks[self._next] = {
-                    "chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "start": chunk.start, "end": chunk.end,
+                    "chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "position": chunk.position,
+                    "start": chunk.start, "end": chunk.end,
                     "text": chunk.text, "dedup_key": _dedup_key(chunk.text), "vector": np.asarray(vec, np.float32),
                     "tokens": tokenize(f"{doc.title}\n{chunk.text}" if doc.title else chunk.text),
                 }
@@ -218,6 +222,27 @@ class MemoryStore:
 
     def get_document(self, doc_id: str) -> dict | None:
         return MemoryView(self).document(doc_id)
+
+    def document_ids(self) -> list[str]:
+        return sorted(self.docs)
+
+    def export(self, doc_ids) -> list[StoredDocument]:
+        out = []
+        for doc_id in dict.fromkeys(doc_ids):
+            d = self.docs.get(doc_id)
+            if d is None:
+                continue
+            mine = sorted((c for c in self.chunks.values() if c["doc_id"] == doc_id), key=lambda c: c["position"])
+            doc = Document(
+                doc_id=doc_id, title=d["title"], date=d["date"], source=d["source"], url=d["url"],
+                original=d["original"], text=d["normalized"], offsets=d["offsets"].copy(),
+                body_start=d["body_start"], content_hash=d["content_hash"],
+                chunks=[Chunk(c["chunk_id"], doc_id, c["position"], c["start"], c["end"], c["text"]) for c in mine],
+                raw=d["raw"], path=d["path"], source_path=d["source_path"], added_at=d["added_at"] or None,
+                updated_at=d["updated_at"] or None,
+            )
+            out.append(StoredDocument(doc, np.stack([c["vector"] for c in mine]) if mine else np.zeros((0, 0))))
+        return out
 
     def close(self) -> None:
         pass

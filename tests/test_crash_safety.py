@@ -1,9 +1,11 @@
 """Crash safety: ``policyqa ingest`` SIGKILLed at random moments, at each step of a commit and of a merge.
 
 The random part is bench/crasher.py (20 kills here; ``python bench/crasher.py --kills 100
---real-model`` for the long run). The deterministic part kills a writer at each named step of a
-commit (bench.crasher.CRASH_POINTS) while it updates a store that already holds documents, and a
-merge at each named step (bench.crasher.MERGE_CRASH_POINTS).
+--real-model`` for the long run): a seeded schedule kills ingest runs at crash points inside their
+commits and merges (so kills land inside segment writes whatever the timing) and at random moments.
+The deterministic part kills a writer at each named step of a commit (bench.crasher.CRASH_POINTS)
+while it updates a store that already holds documents, and a merge at each named step
+(bench.crasher.MERGE_CRASH_POINTS).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def test_random_sigkills_never_lose_or_tear_data(tmp_path):
     stats = crasher.crash_loop(
         tmp_path, kills=KILLS, seed=20240601, parts=6, docs_per_part=2, max_seconds=420, log=lines.append
     )
-    print("\n".join(lines), stats.as_dict(), sep="\n")
+    print("\n".join(lines), stats.summary(), stats.as_dict(), sep="\n")
     assert stats.kills == KILLS
     assert stats.completed_runs >= 1 and stats.final_generation >= 5, stats.as_dict()
     assert IN_WRITES & set(stats.states), f"no kill landed inside a segment write: {stats.as_dict()}"

@@ -154,7 +154,8 @@ def test_list_firms_in_mohan_variants(sample_doc: str, question: str) -> None:
 def test_list_firms_in_mohan_english(sample_doc: str) -> None:
     q = "Which firms landed in Mohan?"
     assert texts(ask(sample_doc, q, scorer="哪些企业落地磨憨")) == ["浙江油气", "经纬先达", "欧瑞照明"]
-    # with no help from the sentence scores, pinyin (Mohan -> 磨憨) and a glossary (landed -> 落地) decide
+    # with no help from the sentence scores, pinyin (Mohan -> 磨憨) and CC-CEDICT (landed -> 落地, kept
+    # where the sentences hold it) decide
     assert texts(ask(sample_doc, q, flat=True)) == ["浙江油气", "经纬先达", "欧瑞照明"]
 
 

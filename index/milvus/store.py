@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from corpus.prepare import Document
-from index.backend import StoreConfig, StoreError, StoreUnavailableError, WriteResult
+from index.backend import StoreConfig, StoredDocument, StoreError, StoreUnavailableError, WriteResult
 from index.chunk_vectors import embed_documents, embed_text, embeddings_for
 from index.embedder import Embedder, EmbedderSpec, create_embedder
 from index.milvus import rows as R
@@ -73,8 +73,8 @@ def dedup_key(text: str) -> str:
     return _dedup_key(text)
 
 
-DOCUMENT_FIELDS = ("doc_id", "title", "date", "source", "url", "path", "original", "normalized", "body_start",
-                   "raw", "added_at", "updated_at")
+DOCUMENT_FIELDS = ("doc_id", "title", "date", "source", "url", "path", "source_path", "original", "normalized",
+                   "body_start", "raw", "added_at", "updated_at")
 
 
 def public_document(stored: dict) -> dict:
@@ -97,7 +97,7 @@ class MilvusStore:
         self._romanized: dict[str, str | None] = {}
         with self.calls("open"):
             self.sparse = server_has_sparse(self.client)
-            self.config = self._open_meta(config.embedder)
+            self.config = self._open_meta(config.embedder, config.dim, config.create)
         self.spec = EmbedderSpec(**self.config["embedder"])
         self.avgdl = float(self.config.get("avgdl") or DEFAULT_AVGDL)
 
@@ -137,7 +137,7 @@ class MilvusStore:
             self.names.meta, [{"id": R.key("meta", k), "key": k, "value": v, "_v": [0.0, 0.0]} for k, v in values.items()]
         )
 
-    def _open_meta(self, requested: EmbedderSpec | None) -> dict:
+    def _open_meta(self, requested: EmbedderSpec | None, dim: int | None = None, create: bool = True) -> dict:
         self._load()
         meta = self._meta()
         if "embedder" in meta:
@@ -152,6 +152,11 @@ class MilvusStore:
                 raise StoreUnavailableError(
                     f"{self.location}: collections {self.names.prefix}_* were built with embedder "
                     f"{stored.as_dict()}, not {requested.as_dict()}; use another --milvus-prefix"
+                )
+            if dim is not None and int(meta["dim"]) != dim:
+                raise StoreUnavailableError(
+                    f"{self.location}: collections {self.names.prefix}_* hold {meta['dim']}-d vectors, "
+                    f"not {dim}-d; use another --milvus-prefix"
                 )
             dim = int(meta["dim"])
             actual = vector_dim(self.client, self.names)
@@ -168,8 +173,11 @@ class MilvusStore:
             return {"embedder": stored.as_dict(), "dim": dim, "lexical": meta.get("lexical"),
                     "avgdl": meta.get("avgdl"), "store": "milvus", "uri": self.location,
                     "prefix": self.names.prefix}
+        if not create:
+            raise StoreError(f"{self.location}: no policyqa corpus {self.names.prefix}_* there (nothing was created)")
         spec = requested or EmbedderSpec()
-        dim = int(create_embedder(spec).dim) if spec.backend == "hash" else self._model_dim(spec)
+        if dim is None:
+            dim = int(create_embedder(spec).dim) if spec.backend == "hash" else self._model_dim(spec)
         lexical = "sparse" if self.sparse else "postings"
         create_collections(self.client, self.names, dim, self.sparse)
         self._set_meta({"embedder": json.dumps(spec.as_dict()), "dim": str(dim), "lexical": lexical,
@@ -321,6 +329,18 @@ class MilvusStore:
             out[doc_id] = R.decode_document([r["data"] for r in rows])
         return out
 
+    def document_ids(self) -> list[str]:
+        """Every committed document id, sorted."""
+        with self.calls("list documents"):
+            return sorted(self.heads_all())
+
+    def export(self, doc_ids: Iterable[str]) -> list[StoredDocument]:
+        """Committed documents among ``doc_ids`` with their chunk vectors (see index.milvus.export)."""
+        from index.milvus.export import export_documents
+
+        with self.calls("export"):
+            return export_documents(self, list(doc_ids))
+
     def close(self) -> None:
         """Nothing is held per thread (see :meth:`shutdown`)."""
 
@@ -427,7 +447,7 @@ class MilvusStore:
             self.avgdl = float(np.mean(lengths)) if lengths else DEFAULT_AVGDL
             self._set_meta({"avgdl": repr(self.avgdl)})
             self.config["avgdl"] = repr(self.avgdl)
-        existing = self.heads([d.doc_id for d in docs])
+        existing = self.heads([d.doc_id for d in docs], ("added_at",))
         replaced = self._committed_df_by_doc([d.doc_id for d in docs if d.doc_id in existing], existing)
         added = {d.doc_id: Counter(t for toks in tls for t in set(toks) if _storable(t))
                  for d, tls in zip(docs, token_lists, strict=True)}
@@ -458,10 +478,12 @@ class MilvusStore:
                                          "weight": float(w), "_v": [0.0, 0.0]})
             old = existing.get(doc.doc_id)
             stored = {"doc_id": doc.doc_id, "title": doc.title, "date": doc.date, "source": doc.source,
-                      "url": doc.url, "path": doc.path, "original": doc.original, "normalized": doc.text,
+                      "url": doc.url, "path": doc.path, "source_path": getattr(doc, "source_path", None),
+                      "original": doc.original, "normalized": doc.text,
                       "offsets": doc.offsets, "body_start": doc.body_start, "raw": doc.raw,
-                      "content_hash": doc.content_hash, "added_at": old.get("added_at", now) if old else now,
-                      "updated_at": now}
+                      "content_hash": doc.content_hash,
+                      "added_at": getattr(doc, "added_at", None) or (old.get("added_at", now) if old else now),
+                      "updated_at": getattr(doc, "updated_at", None) or now}
             parts = R.encode_document(stored)
             for n, data in enumerate(parts):
                 row = {"id": R.key(doc.doc_id, version, str(n)), "doc_id": doc.doc_id, "version": version,
@@ -471,7 +493,7 @@ class MilvusStore:
                 if n == 0:
                     row.update(title=doc.title, date=doc.date or "", source=doc.source or "", url=doc.url or "",
                                path=doc.path or "", content_hash=doc.content_hash, added_at=stored["added_at"],
-                               updated_at=now, chars=len(doc.text), n_chunks=len(doc.chunks),
+                               updated_at=stored["updated_at"], chars=len(doc.text), n_chunks=len(doc.chunks),
                                body_start=doc.body_start)
                     head_rows.append(row)
                 else:

@@ -19,9 +19,12 @@ from qa.search import Filters, Searcher, plan_query
 
 DEFAULT_BUDGET = 2000  # passages read per corpus-wide answer
 RANK_POOL = 4  # holders of the place fetched per budget slot, ranked by BM25 before the budget cuts
-# Cosine floor of the dense pass. Not tuned with the real model yet: on bench/aggregate_sets/dev (hash
-# embedder) recall and precision were the same with no dense pass and with a floor of 0.5, because the
-# lexical pass already reads every chunk that holds the place; see NOTES-corpus-wide.md.
+# Cosine floor of the dense pass, swept on bench/aggregate_sets/dev with the default embedder (ONNX int8
+# e5-small): precision, recall and status accuracy were 1.0 at every floor from 0.80 to 0.90 and with no
+# dense pass (an item needs its place in the clause, and the lexical pass reads every chunk holding it),
+# so the floor sets only what the dense pass costs: 151 passages read for the 6 questions lexically, 203
+# at 0.86, 351 at 0.85, 710 at 0.84, 2465 at 0.80. 0.86 is the lowest floor where the dense pass adds
+# about a third to the reading, not a multiple of it; see NOTES-english.md.
 DENSE_FLOOR = 0.86
 
 
@@ -85,6 +88,8 @@ def gather(
         if rare:
             keys, cut = view.term_candidates(rare, RANK_POOL * budget, where)
             holders = {int(k): 0.0 for k in keys}
+        # English action words rank through their translations the corpus holds (landed -> 落地)
+        actions = tuple(actions) + tuple(w for a in actions if a.isascii() for w in translate(a, view.terms))
         ranking_tokens = [t for a in anchors for t in tokenize(a)] + [t for a in actions for t in tokenize(a)]
         if len(holders) > budget:  # keep the budget for the holders the place and action words fit best
             scores, ids = view.lexical(ranking_tokens, len(holders), where)
@@ -118,7 +123,7 @@ def gather(
 def english_terms(phrases: tuple[str, ...], bridge, vocab) -> tuple[str, ...]:
     """Chinese corpus words for an English question's place phrases. Each phrase becomes one Chinese
     string, word run by word run: romanized names through the snapshot's pinyin bridge (mohan -> 磨憨),
-    other words through CC-CEDICT (longest run first, the first translation the corpus holds). A phrase
+    other words through CC-CEDICT (longest run first, the translation the corpus holds most often). A phrase
     with a word neither reaches gives nothing ("Shenzhen Qianhai cooperation zone" is not 深圳 alone)."""
     out: list[str] = []
     for phrase in phrases:
@@ -131,7 +136,7 @@ def english_terms(phrases: tuple[str, ...], bridge, vocab) -> tuple[str, ...]:
                 found = bridge.expand(run) if bridge is not None else {}
                 zh = found.get(run, [])[:1] if found else []
                 if not zh:
-                    zh = [c for c in translate(run) if _held(c, vocab)][:1]
+                    zh = translate(run, vocab)[:1]
                 if zh:
                     parts.append(zh[0])
                     i += n
@@ -142,11 +147,3 @@ def english_terms(phrases: tuple[str, ...], bridge, vocab) -> tuple[str, ...]:
         if parts:
             out.append("".join(parts))
     return tuple(out)
-
-
-def _held(word: str, vocab) -> bool:
-    """Whether some chunk may hold ``word``: it is an index token, or each of its bigrams is."""
-    if vocab.get(word, 0):
-        return True
-    grams = bigrams(word)
-    return bool(grams) and all(vocab.get(g, 0) for g in grams)

@@ -19,11 +19,14 @@ from qa.extract.proximity import proximity
 from qa.extract.term_matching import build_terms, find_occurrences
 
 
-def extract_list(question: str, sentences: list[Sentence], norm: list[float], max_items: int) -> list[Item]:
+def extract_list(
+    question: str, sentences: list[Sentence], norm: list[float], max_items: int,
+    translations: dict[str, list[tuple[str, float]]] | None = None,
+) -> list[Item]:
     """Names answering a list question, best list first; ``norm`` holds the sentences' normalized scores."""
     asked, head_word = question_category(question)
     exclude = set(CATEGORIES.get(asked, ())) if asked else set()
-    terms = build_terms(question, exclude=exclude)
+    terms = build_terms(question, exclude=exclude, translations=translations)
     scored: list[tuple[float, float, frozenset, int, Enumeration]] = []
     any_term_found = False
     for si, sent in enumerate(sentences):
@@ -78,7 +81,7 @@ def extract_list(question: str, sentences: list[Sentence], norm: list[float], ma
     if any_term_found and terms.chars:
         # the question's own words must sit next to the list: a list of the right kind elsewhere in a
         # retrieved sentence is not an answer (Chinese questions; English ones reach the text only
-        # through a glossary and pinyin, so there the category and the sentence scores decide)
+        # through dictionary translations and pinyin, so there the category and the sentence scores decide)
         scored = [t for t in scored if t[2]]
         if not scored:
             return []

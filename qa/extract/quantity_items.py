@@ -17,7 +17,10 @@ from qa.question_type import has_han, hint_concepts, prepare, quantity_hints
 _FROM_VALUE = re.compile(r"^.{0,3}?(?:提高|提升|增加|增长|上升|下降|降低|减少|扩大|缩小|增至|降至|升至)")
 
 
-def extract_quantity(question: str, sentences: list[Sentence], norm: list[float]) -> list[Item]:
+def extract_quantity(
+    question: str, sentences: list[Sentence], norm: list[float],
+    translations: dict[str, list[tuple[str, float]]] | None = None,
+) -> list[Item]:
     """The number+unit span that fits the unit hints and sits nearest the question's words (and, for
     "A和B…分别…X和Y", the value(s) of the subject(s) the question names)."""
     q = prepare(question)
@@ -26,7 +29,7 @@ def extract_quantity(question: str, sentences: list[Sentence], norm: list[float]
     primary = set(hints[:1])
     if concepts:
         primary |= set(concepts[0].units)
-    terms = build_terms(question, exclude=set())
+    terms = build_terms(question, exclude=set(), translations=translations)
     if not has_han(q):  # English: the Chinese words that usually sit next to such numbers (投资, 面积 ...)
         for concept in concepts[:2]:
             for w in concept.anchors:

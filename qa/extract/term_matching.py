@@ -1,6 +1,6 @@
 """Finding a question's terms in a sentence. ``build_terms`` turns a question into what to look for
-(Chinese words with weights, content runs matched piecewise, English words through the glossary or as
-pinyin, so ``mohan`` finds 磨憨); ``find_occurrences`` lists every hit in a sentence with its weight, and
+(Chinese words with weights, content runs matched piecewise, English words through their CC-CEDICT
+translations (qa/extract/cedict.py) or as pinyin, so ``mohan`` finds 磨憨); ``find_occurrences`` lists every hit in a sentence with its weight, and
 ``sentence_cover`` says how much of the question a sentence holds.
 """
 
@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from qa.extract.dates import date_spans
-from qa.extract.glossary import GLOSSARY_PHRASES, glossary_lookup
 from qa.extract.terms import EN_STOP, ZH_STOP, content_runs
 from qa.extract.tokens import is_han
 from qa.question_type import has_han, prepare
@@ -36,6 +35,7 @@ class QuestionTerms:
     pinyin: list[tuple[str, float]] = field(default_factory=list)
     exclude: set[str] = field(default_factory=set)
     chars: int = 0  # characters of Chinese question content to find (0 for English questions)
+    sources: dict[str, str] = field(default_factory=dict)  # translated word -> the English word it carries
 
     def __bool__(self) -> bool:
         return bool(self.words or self.runs or self.pinyin)
@@ -63,11 +63,14 @@ def term_weight(term: str) -> float:
     return min(2.5, 1.0 + 0.35 * max(0, len(term) - 2))
 
 
-def build_terms(question: str, exclude: set[str]) -> QuestionTerms:
+def build_terms(
+    question: str, exclude: set[str], translations: dict[str, list[tuple[str, float]]] | None = None
+) -> QuestionTerms:
     """Searchable terms of a question; ``exclude`` drops words (e.g. the list's head noun).
 
     Chinese: the question's dates, and its content runs (matched later piecewise, longest first).
-    English: glossary translations of its words, and the remaining words as pinyin (``mohan``).
+    English: ``translations`` of its words and phrases ({English: [(Chinese, weight)]}, from
+    qa.extract.cedict.translate_terms), and the remaining words as pinyin (``mohan``).
     """
     q = prepare(question)
     terms = QuestionTerms()
@@ -77,23 +80,20 @@ def build_terms(question: str, exclude: set[str]) -> QuestionTerms:
         for run in content_runs(q):
             if run not in exclude:
                 terms.runs.append(run)
-    for phrase, zh in GLOSSARY_PHRASES.items():
-        if phrase in q:
-            for w in zh:
-                if w not in exclude:
-                    terms.add(w, 1.0)
+    translated: set[str] = set()
+    for phrase, zh in (translations or {}).items():
+        translated.update(phrase.split())
+        for w, weight in zh:
+            if w not in exclude and not any(w == x for x, _ in terms.words):
+                terms.add(w, weight)
+                terms.sources[w] = phrase
     if not has_han(q):
         for num in re.findall(r"\b\d+(?:\.\d+)?\b", q):
             terms.add(num, 1.5)  # years and figures: "in 2024" finds 2024年
     for t in re.findall(r"[a-z][a-z0-9+\-]*", q):
-        if t in EN_STOP or len(t) < 2:
+        if t in EN_STOP or len(t) < 2 or t in translated:
             continue
-        zh = glossary_lookup(t)
-        if zh:
-            for w in zh:
-                if w not in exclude:
-                    terms.add(w, 1.0 if len(w) > 1 else 0.4)
-        elif len(t) >= 3 and re.fullmatch("[a-z]+", t):
+        if len(t) >= 3 and re.fullmatch("[a-z]+", t):
             terms.pinyin.append((t, 1.5))
     terms.exclude = set(exclude)
     chars = sum(len(w) for w, _ in terms.words if has_han(w))
@@ -163,9 +163,11 @@ def find_occurrences(text: str, terms: QuestionTerms) -> list[Occurrence]:
 
 
 def sentence_cover(occ: list[Occurrence], terms: QuestionTerms) -> float:
-    """Share of the question found anywhere in a sentence (characters for Chinese, terms for English)."""
+    """Share of the question found anywhere in a sentence (characters for Chinese; for English, the
+    question's words, each counted once whichever of its translations is found)."""
     keys = {k for k, *_ in occ if isinstance(k, str)}
     if terms.chars:
         return min(1.0, sum(len(k) for k in keys if has_han(k) or k[:1].isdigit()) / terms.chars)
-    total = len(terms.words) + len(terms.pinyin)
-    return min(1.0, len(keys) / total) if total else 0.0
+    src = terms.sources
+    total = len({src.get(w, w) for w, _ in terms.words}) + len(terms.pinyin)
+    return min(1.0, len({src.get(k, k) for k in keys}) / total) if total else 0.0

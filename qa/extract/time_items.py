@@ -13,11 +13,14 @@ from qa.extract.term_matching import build_terms, find_occurrences, sentence_cov
 from qa.question_type import prepare
 
 
-def extract_time(question: str, sentences: list[Sentence], norm: list[float]) -> list[Item]:
+def extract_time(
+    question: str, sentences: list[Sentence], norm: list[float],
+    translations: dict[str, list[tuple[str, float]]] | None = None,
+) -> list[Item]:
     """The date nearest the question's words (dates the question itself gives are skipped)."""
     q = prepare(question)
     qdates = {q[a:b] for a, b in date_spans(q)}
-    terms = build_terms(question, exclude=qdates)
+    terms = build_terms(question, exclude=qdates, translations=translations)
     best: tuple[float, int, int, int, float] | None = None
     for si, sent in enumerate(sentences):
         text = sent.text
