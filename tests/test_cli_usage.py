@@ -34,7 +34,12 @@ def _global_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 
 
 def _positionals(sub: argparse.ArgumentParser) -> list[str]:
-    return [f"P{i}" for i, a in enumerate(sub._actions) if not a.option_strings and a.nargs != "?"]
+    """What a subcommand needs to parse: its positionals, and its required options with a valid value."""
+    out = [f"P{i}" for i, a in enumerate(sub._actions) if not a.option_strings and a.nargs != "?"]
+    for a in sub._actions:
+        if a.option_strings and a.required:
+            out += [a.option_strings[-1], a.choices[0] if a.choices else "VALUE"]
+    return out
 
 
 def _given(action: argparse.Action) -> tuple[list[str], object]:
