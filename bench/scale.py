@@ -153,6 +153,21 @@ def synth_vectors(pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndar
     return (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
 
 
+def bulk_write(store, docs: list, vecs: list) -> float:
+    """Write ``docs`` in batches of about :data:`BATCH` chunks; seconds spent inside ``write``."""
+    spent, i = 0.0, 0
+    while i < len(docs):
+        j, size = i, 0
+        while j < len(docs) and size < BATCH:
+            size += len(docs[j].chunks)
+            j += 1
+        t0 = time.perf_counter()
+        store.write(docs[i:j], vecs[i:j])
+        spent += time.perf_counter() - t0
+        i = j
+    return spent
+
+
 # ----- measurements ---------------------------------------------------------------------------------
 def exact_top(view, q: np.ndarray, k: int, where: Filter) -> set[int]:
     scores, keys = [], []
@@ -274,17 +289,7 @@ def run_size(n: int, work: Path, pool: np.ndarray, qtexts: list[str], qvecs: np.
     prep_s = time.perf_counter() - t_prep
     chunks = sum(len(d.chunks) for d in docs)
     print(f"[{n}] {len(docs)} documents, {chunks} chunks prepared in {prep_s:.0f}s", flush=True)
-    ingest_s = 0.0
-    i = 0
-    while i < len(docs):
-        j, size = i, 0
-        while j < len(docs) and size < BATCH:
-            size += len(docs[j].chunks)
-            j += 1
-        t0 = time.perf_counter()
-        store.write(docs[i:j], vecs[i:j])
-        ingest_s += time.perf_counter() - t0
-        i = j
+    ingest_s = bulk_write(store, docs, vecs)
     st = store.stats()
     print(f"[{n}] bulk ingest {chunks / ingest_s:.0f} chunks/s; {st['segments']} segments", flush=True)
     # one-document adds and deletes (merges included)
@@ -347,17 +352,7 @@ def run_size_milvus(n: int, work: Path, backend: str, uri: str, token: str | Non
     docs = list(synth_docs(n))
     vecs = [synth_vectors(pool, len(d.chunks), rng) for d in docs]
     chunks = sum(len(d.chunks) for d in docs)
-    ingest_s = 0.0
-    i = 0
-    while i < len(docs):
-        j, size = i, 0
-        while j < len(docs) and size < BATCH:
-            size += len(docs[j].chunks)
-            j += 1
-        t0 = time.perf_counter()
-        store.write(docs[i:j], vecs[i:j])
-        ingest_s += time.perf_counter() - t0
-        i = j
+    ingest_s = bulk_write(store, docs, vecs)
     print(f"[{backend} {n}] bulk ingest {chunks / ingest_s:.0f} chunks/s", flush=True)
     add_ms, del_ms = [], []
     for k in range(writes):
