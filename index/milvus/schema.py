@@ -24,6 +24,7 @@ milvus-lite 3.2 implements INVERTED only (no Trie, STL_SORT or BITMAP).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 # Dense index: HNSW, inner product over L2-normalized vectors (= cosine). M=16 links per node and
@@ -91,6 +92,23 @@ def scalar_index(client):
     return add
 
 
+CREATE_TIMEOUT = 60.0
+
+
+def load_collection(client, name: str, timeout: float) -> None:
+    """Load one collection. While the process creating it has not yet made its indexes, Milvus refuses
+    the load ("no vector index"): wait for them, at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.load_collection(name, timeout=timeout)
+            return
+        except Exception as e:
+            if "index" not in str(e).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def create_collections(client, names: Names, dim: int, sparse: bool) -> None:
     """Create whichever collections are missing (consistency level Strong: a write is seen by the next read)."""
     from pymilvus import DataType, MilvusClient
@@ -108,7 +126,7 @@ def create_collections(client, names: Names, dim: int, sparse: bool) -> None:
         # The collection is empty, so its indexes are built at once; pymilvus would otherwise poll each
         # index's state with a half-second sleep (15 indexes: 7.5 s for every new corpus).
         client.create_index(name, index, sync=False)
-        client.load_collection(name)
+        load_collection(client, name, CREATE_TIMEOUT)
 
     def meta(s, ix, T):
         s.add_field("key", T.VARCHAR, max_length=256)

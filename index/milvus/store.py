@@ -45,6 +45,7 @@ from index.milvus.schema import (
     SCHEMA_VERSION,
     Names,
     create_collections,
+    load_collection,
     server_has_sparse,
     vector_dim,
 )
@@ -124,7 +125,7 @@ class MilvusStore:
             if self.client.has_collection(name):
                 state = str(self.client.get_load_state(name).get("state", ""))
                 if "Loaded" not in state:
-                    self.client.load_collection(name, timeout=CALL_TIMEOUT)
+                    load_collection(self.client, name, CALL_TIMEOUT)
 
     def _meta(self) -> dict[str, str]:
         if not self.client.has_collection(self.names.meta):
