@@ -168,6 +168,24 @@ def bulk_write(store, docs: list, vecs: list) -> float:
     return spent
 
 
+def one_document_writes(store, docs: list, pool: np.ndarray, rng: np.random.Generator,
+                        writes: int) -> tuple[list[float], list[float]]:
+    """Milliseconds of ``writes`` one-document adds, then of as many one-document deletes of ``docs``."""
+    add_ms, del_ms = [], []
+    for k in range(writes):
+        doc = prepare(Article(doc_id=f"one-{k}", title="单篇快讯", text=f"昆明市第{k}条单篇快讯：磨憨口岸通关量增长。",
+                              date="2023-06-01", source="昆明日报"))
+        vec = synth_vectors(pool, len(doc.chunks), rng)
+        t0 = time.perf_counter()
+        store.write([doc], [vec])
+        add_ms.append((time.perf_counter() - t0) * 1000)
+    for v in rng.choice(len(docs), size=writes, replace=False):
+        t0 = time.perf_counter()
+        store.write([], delete=[docs[v].doc_id])
+        del_ms.append((time.perf_counter() - t0) * 1000)
+    return add_ms, del_ms
+
+
 # ----- measurements ---------------------------------------------------------------------------------
 def exact_top(view, q: np.ndarray, k: int, where: Filter) -> set[int]:
     scores, keys = [], []
@@ -293,19 +311,7 @@ def run_size(n: int, work: Path, pool: np.ndarray, qtexts: list[str], qvecs: np.
     st = store.stats()
     print(f"[{n}] bulk ingest {chunks / ingest_s:.0f} chunks/s; {st['segments']} segments", flush=True)
     # one-document adds and deletes (merges included)
-    add_ms, del_ms = [], []
-    for k in range(writes):
-        doc = prepare(Article(doc_id=f"one-{k}", title="单篇快讯", text=f"昆明市第{k}条单篇快讯：磨憨口岸通关量增长。",
-                              date="2023-06-01", source="昆明日报"))
-        vec = synth_vectors(pool, len(doc.chunks), rng)
-        t0 = time.perf_counter()
-        store.write([doc], [vec])
-        add_ms.append((time.perf_counter() - t0) * 1000)
-    victims = rng.choice(len(docs), size=writes, replace=False)
-    for v in victims:
-        t0 = time.perf_counter()
-        store.write([], delete=[docs[v].doc_id])
-        del_ms.append((time.perf_counter() - t0) * 1000)
+    add_ms, del_ms = one_document_writes(store, docs, pool, rng, writes)
     print(f"[{n}] add p50 {pct(add_ms, 50):.0f} ms, delete p50 {pct(del_ms, 50):.0f} ms", flush=True)
     out = {
         "chunks": store.stats()["chunks"], "bulk_chunks_per_s": chunks / ingest_s,
@@ -354,18 +360,7 @@ def run_size_milvus(n: int, work: Path, backend: str, uri: str, token: str | Non
     chunks = sum(len(d.chunks) for d in docs)
     ingest_s = bulk_write(store, docs, vecs)
     print(f"[{backend} {n}] bulk ingest {chunks / ingest_s:.0f} chunks/s", flush=True)
-    add_ms, del_ms = [], []
-    for k in range(writes):
-        doc = prepare(Article(doc_id=f"one-{k}", title="单篇快讯", text=f"昆明市第{k}条单篇快讯：磨憨口岸通关量增长。",
-                              date="2023-06-01", source="昆明日报"))
-        vec = synth_vectors(pool, len(doc.chunks), rng)
-        t0 = time.perf_counter()
-        store.write([doc], [vec])
-        add_ms.append((time.perf_counter() - t0) * 1000)
-    for v in rng.choice(len(docs), size=writes, replace=False):
-        t0 = time.perf_counter()
-        store.write([], delete=[docs[v].doc_id])
-        del_ms.append((time.perf_counter() - t0) * 1000)
+    add_ms, del_ms = one_document_writes(store, docs, pool, rng, writes)
     print(f"[{backend} {n}] add p50 {pct(add_ms, 50):.0f} ms, delete p50 {pct(del_ms, 50):.0f} ms", flush=True)
     out = {"chunks": store.stats()["chunks"], "bulk_chunks_per_s": chunks / ingest_s,
            "add_p50_ms": pct(add_ms, 50), "add_max_ms": max(add_ms),
