@@ -153,24 +153,37 @@ def synth_vectors(pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndar
     return (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
 
 
-def bulk_write(store, docs: list, vecs: list) -> float:
-    """Write ``docs`` in batches of about :data:`BATCH` chunks; seconds spent inside ``write``."""
-    spent, i = 0.0, 0
-    while i < len(docs):
-        j, size = i, 0
-        while j < len(docs) and size < BATCH:
-            size += len(docs[j].chunks)
-            j += 1
+def bulk_write(store, n: int, pool: np.ndarray, rng: np.random.Generator) -> tuple[list[str], int, float, float]:
+    """Stream ``n`` chunks of synthesized documents into ``store`` in batches of about :data:`BATCH` chunks.
+
+    Documents are prepared batch by batch and dropped once written, so memory does not grow with ``n``.
+    Returns (document ids, chunks, seconds spent inside ``write``, seconds spent preparing)."""
+    ids: list[str] = []
+    chunks, spent, started = 0, 0.0, time.perf_counter()
+    batch, vecs, size = [], [], 0
+
+    def flush() -> float:
         t0 = time.perf_counter()
-        store.write(docs[i:j], vecs[i:j])
-        spent += time.perf_counter() - t0
-        i = j
-    return spent
+        store.write(batch, vecs)
+        return time.perf_counter() - t0
+
+    for doc in synth_docs(n):
+        batch.append(doc)
+        vecs.append(synth_vectors(pool, len(doc.chunks), rng))
+        ids.append(doc.doc_id)
+        size += len(doc.chunks)
+        chunks += len(doc.chunks)
+        if size >= BATCH:
+            spent += flush()
+            batch, vecs, size = [], [], 0
+    if batch:
+        spent += flush()
+    return ids, chunks, spent, time.perf_counter() - started - spent
 
 
-def one_document_writes(store, docs: list, pool: np.ndarray, rng: np.random.Generator,
+def one_document_writes(store, doc_ids: list[str], pool: np.ndarray, rng: np.random.Generator,
                         writes: int) -> tuple[list[float], list[float]]:
-    """Milliseconds of ``writes`` one-document adds, then of as many one-document deletes of ``docs``."""
+    """Milliseconds of ``writes`` one-document adds, then of as many one-document deletes of ``doc_ids``."""
     add_ms, del_ms = [], []
     for k in range(writes):
         doc = prepare(Article(doc_id=f"one-{k}", title="单篇快讯", text=f"昆明市第{k}条单篇快讯：磨憨口岸通关量增长。",
@@ -179,9 +192,9 @@ def one_document_writes(store, docs: list, pool: np.ndarray, rng: np.random.Gene
         t0 = time.perf_counter()
         store.write([doc], [vec])
         add_ms.append((time.perf_counter() - t0) * 1000)
-    for v in rng.choice(len(docs), size=writes, replace=False):
+    for v in rng.choice(len(doc_ids), size=writes, replace=False):
         t0 = time.perf_counter()
-        store.write([], delete=[docs[v].doc_id])
+        store.write([], delete=[doc_ids[v]])
         del_ms.append((time.perf_counter() - t0) * 1000)
     return add_ms, del_ms
 
@@ -301,17 +314,12 @@ def run_size(n: int, work: Path, pool: np.ndarray, qtexts: list[str], qvecs: np.
         shutil.rmtree(data)
     rng = np.random.default_rng(n)
     store = Store(data, EmbedderSpec(), ann_min=ann_min)  # the default model's spec: vectors are of its kind
-    t_prep = time.perf_counter()
-    docs = list(synth_docs(n))
-    vecs = [synth_vectors(pool, len(d.chunks), rng) for d in docs]
-    prep_s = time.perf_counter() - t_prep
-    chunks = sum(len(d.chunks) for d in docs)
-    print(f"[{n}] {len(docs)} documents, {chunks} chunks prepared in {prep_s:.0f}s", flush=True)
-    ingest_s = bulk_write(store, docs, vecs)
+    doc_ids, chunks, ingest_s, prep_s = bulk_write(store, n, pool, rng)
     st = store.stats()
-    print(f"[{n}] bulk ingest {chunks / ingest_s:.0f} chunks/s; {st['segments']} segments", flush=True)
+    print(f"[{n}] {len(doc_ids)} documents, {chunks} chunks: bulk ingest {chunks / ingest_s:.0f} chunks/s "
+          f"({ingest_s:.0f} s writing, {prep_s:.0f} s preparing); {st['segments']} segments", flush=True)
     # one-document adds and deletes (merges included)
-    add_ms, del_ms = one_document_writes(store, docs, pool, rng, writes)
+    add_ms, del_ms = one_document_writes(store, doc_ids, pool, rng, writes)
     print(f"[{n}] add p50 {pct(add_ms, 50):.0f} ms, delete p50 {pct(del_ms, 50):.0f} ms", flush=True)
     out = {
         "chunks": store.stats()["chunks"], "bulk_chunks_per_s": chunks / ingest_s,
@@ -333,7 +341,7 @@ def run_size(n: int, work: Path, pool: np.ndarray, qtexts: list[str], qvecs: np.
     r = kill_then_recover(data, qtexts)
     out.update(recovery_open_s=r["open_s"], recovery_first_search_s=r["first_search_s"])
     store = Store(data, ann_min=ann_min)
-    doomed = [d.doc_id for d in docs[: len(docs) // 10]]
+    doomed = doc_ids[: len(doc_ids) // 10]
     store.write([], delete=doomed)
     out["recall_after_10pct_deleted"] = recall(store, qvecs)
     out["disk_mb"] = du_mb(data)
@@ -355,12 +363,9 @@ def run_size_milvus(n: int, work: Path, backend: str, uri: str, token: str | Non
     store.drop()
     store = open_milvus_store(StoreConfig(kind="milvus", milvus_uri=uri, milvus_token=token,
                                           milvus_prefix=f"scale{n}", embedder=hash384))
-    docs = list(synth_docs(n))
-    vecs = [synth_vectors(pool, len(d.chunks), rng) for d in docs]
-    chunks = sum(len(d.chunks) for d in docs)
-    ingest_s = bulk_write(store, docs, vecs)
+    doc_ids, chunks, ingest_s, _prep_s = bulk_write(store, n, pool, rng)
     print(f"[{backend} {n}] bulk ingest {chunks / ingest_s:.0f} chunks/s", flush=True)
-    add_ms, del_ms = one_document_writes(store, docs, pool, rng, writes)
+    add_ms, del_ms = one_document_writes(store, doc_ids, pool, rng, writes)
     print(f"[{backend} {n}] add p50 {pct(add_ms, 50):.0f} ms, delete p50 {pct(del_ms, 50):.0f} ms", flush=True)
     out = {"chunks": store.stats()["chunks"], "bulk_chunks_per_s": chunks / ingest_s,
            "add_p50_ms": pct(add_ms, 50), "add_max_ms": max(add_ms),
