@@ -84,10 +84,10 @@ class AggregateQuestion:
 
 
 def _category(q: str, english: bool) -> tuple[str | None, str]:
-    if english:
+    if english:  # the noun the question asks for: "which (new) companies", not "from which places ... firms"
         first = None
         for cat, pattern in _EN_CATEGORY.items():
-            m = re.search(pattern, q)
+            m = re.search(rf"\b(?:which|what)\s+(?:[a-z'\-]+\s+){{0,2}}?(?:{pattern})", q)
             if m and (first is None or m.start() < first[0]):
                 first = (m.start(), cat)
         return (first[1], "") if first else (None, "")
