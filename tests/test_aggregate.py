@@ -43,6 +43,7 @@ def test_other_questions_keep_the_top_k_answer(question):
 def test_english_question_and_dates():
     spec = detect("Which companies have landed in Mohan in 2024?")
     assert spec.english and spec.foreign == ("mohan",) and (spec.since, spec.until) == ("2024", "2024")
+    assert detect("Which new energy companies landed in Mohan?").foreign == ("mohan",)  # a modifier is no place
     spec = detect("2023年至2024年哪些企业落地磨憨")
     assert (spec.since, spec.until) == ("2023", "2024") and spec.stripped_question == "哪些企业落地磨憨"
     assert detect("2024年以来哪些企业落户磨憨").since == "2024" and detect("2024年以来哪些企业落户磨憨").until is None
