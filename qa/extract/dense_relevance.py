@@ -24,6 +24,9 @@ Similarity = Callable[[list[str]], Sequence[float]]
 # Weight of dense relevance (0..1 over the candidates) in a span's score: the weight the extractors give the
 # sentence's own score, since it stands in for the lexical evidence the dictionary could not provide.
 DENSE_WEIGHT = 1.5
+# At most this many candidate sentences are embedded (the first given: callers pass them best first), so an
+# answer embeds a bounded few short texts; the rest get no dense credit.
+MAX_SENTENCES = 8
 
 
 def unmatched_words(terms: QuestionTerms, texts: Sequence[str]) -> list[str]:
@@ -44,11 +47,11 @@ def dense_relevance(
     indices: Sequence[int],
     similarity: Similarity | None,
 ) -> dict[int, float]:
-    """{sentence index: relevance in [0, 1]} for the candidate sentences ``indices`` of an English question
-    with a word no candidate holds: the cosine of each to the question, scaled min-max over the candidates
-    (the closest 1, the farthest 0). Empty (no dense evidence) for Chinese questions, when every word is
+    """{sentence index: relevance in [0, 1]} for the candidate sentences ``indices`` (best first; the first
+    ``MAX_SENTENCES``) of an English question with a word no candidate holds: the cosine of each to the
+    question, scaled min-max over the candidates (the closest 1, the farthest 0). Empty (no dense evidence) for Chinese questions, when every word is
     found, with fewer than two candidates or when no ``similarity`` is given."""
-    indices = list(dict.fromkeys(indices))
+    indices = list(dict.fromkeys(indices))[:MAX_SENTENCES]
     if similarity is None or has_han(question) or len(indices) < 2 or not (terms.sources or terms.pinyin):
         return {}
     texts = [sentences[i].text for i in indices]
