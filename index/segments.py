@@ -314,8 +314,13 @@ class Segment:
         pos = np.concatenate(pos_parts)
         scores = np.concatenate(score_parts)
         if len(pos_parts) > 1:
-            pos, inverse = np.unique(pos, return_inverse=True)
-            scores = np.bincount(inverse, weights=scores).astype(np.float32)
+            if len(pos) * 8 >= self.n:  # long postings: one pass over the segment beats sorting them
+                sums = np.bincount(pos, weights=scores, minlength=self.n)
+                pos = np.flatnonzero(np.bincount(pos, minlength=self.n))
+                scores = sums[pos].astype(np.float32)
+            else:
+                pos, inverse = np.unique(pos, return_inverse=True)
+                scores = np.bincount(inverse, weights=scores).astype(np.float32)
         return scores, np.asarray(self.arrays.ids)[pos]
 
     def holding(self, h: int, mask: np.ndarray | None) -> np.ndarray:
@@ -333,6 +338,16 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     else:
         part = np.arange(len(scores))
     return part[np.argsort(-scores[part], kind="stable")]
+
+
+def contenders(scores: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The entries that can rank in the top ``k`` of any union with other lists: those scoring at least
+    the ``k``-th best score here (ties kept, so :func:`top_k` over the union is unchanged)."""
+    if len(scores) <= k:
+        return scores, keys
+    kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+    keep = scores >= kth
+    return scores[keep], keys[keep]
 
 
 def top_k(scores: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

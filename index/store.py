@@ -42,6 +42,7 @@ from index.backend import (
     WriterBusyError,
     WriteResult,
 )
+from index.blas import one_blas_thread
 from index.chunk_vectors import embed_documents, embed_text, embeddings_for
 from index.dir_swap import finish_swap
 from index.embedder import Embedder, EmbedderSpec, create_embedder
@@ -586,7 +587,8 @@ class LocalView:
     def dense(self, query: np.ndarray, k: int, where: Filter = NO_FILTER) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` (scores, chunk keys) by inner product; exact or IVF per segment (see index.segments)."""
         q = np.asarray(query, np.float32).reshape(-1)
-        parts = [seg.dense(q, k, mask) for seg, mask in self._masks(where)]
+        with one_blas_thread():  # products of a few ms: threads would cost more than they save
+            parts = [seg.dense(q, k, mask) for seg, mask in self._masks(where)]
         return _combine(parts, k)
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
@@ -606,7 +608,7 @@ class LocalView:
         for seg, mask in self._masks(where):
             scores, keys = seg.bm25(weighted, self.avg_len, mask)
             keep = scores > 0
-            parts.append((scores[keep], keys[keep]))
+            parts.append(segments.contenders(scores[keep], keys[keep], k))
         return _combine(parts, k)
 
     def term_candidates(
