@@ -207,6 +207,7 @@ class Segment:
         )
         self.n = len(self.arrays.ids)
         self.ann = None
+        self._params: tuple | None = None  # (mask, IVF search parameters, selector, bitmap) of the last mask
         if (directory / ANN_FILE).is_file():
             import faiss
 
@@ -258,20 +259,33 @@ class Segment:
         rows = top if pos is None else pos[top]
         return scores[top].astype(np.float32), np.asarray(self.arrays.ids)[rows]
 
-    def _dense_ann(self, query: np.ndarray, k: int, mask: np.ndarray | None, allowed: int):
+    def _search_params(self, mask: np.ndarray | None, allowed: int) -> tuple:
+        """IVF search parameters for ``mask``: lists probed and the row selector. The parameters of the
+        last mask are kept (a snapshot's live mask is one shared array per segment and tombstone count),
+        so unfiltered searches do not rebuild the bitmap and its selector for every query."""
         import faiss
 
+        cached = self._params
+        if cached is not None and cached[0] is mask:
+            return cached
         index = self.ann
         nprobe = probes(index.nlist)
         if mask is not None:
             nprobe = min(index.nlist, int(np.ceil(nprobe * self.n / allowed)))
-        sel = None
+        sel = bits = None
         if mask is not None:
             bits = np.packbits(mask, bitorder="little")
             sel = faiss.IDSelectorBitmap(self.n, faiss.swig_ptr(bits))
         params = faiss.SearchParametersIVF(nprobe=nprobe, sel=sel)
+        # the selector reads ``bits`` through a raw pointer: the caller holds the whole tuple while searching
+        self._params = cached = (mask, params, sel, bits)
+        return cached
+
+    def _dense_ann(self, query: np.ndarray, k: int, mask: np.ndarray | None, allowed: int):
+        index = self.ann
+        held = self._search_params(mask, allowed)  # (mask, params, selector, bitmap), alive until the search ends
         fetch = min(self.n, RERANK * k)
-        _scores, pos = index.search(np.ascontiguousarray(query.reshape(1, -1), np.float32), fetch, params=params)
+        _scores, pos = index.search(np.ascontiguousarray(query.reshape(1, -1), np.float32), fetch, params=held[1])
         pos = pos[0][pos[0] >= 0]
         if not len(pos):
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
