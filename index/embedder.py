@@ -204,10 +204,27 @@ class OnnxEmbedder:
         # Idle pool threads sleep instead of spinning: on a shared 2-core machine spinning steals the
         # cores that the other requests and processes need.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(
-            os.path.join(export_dir, "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
-        self.tokenizer = Tokenizer.from_file(os.path.join(export_dir, "tokenizer.json"))
+        # The session loads on a second thread while this one reads the tokenizer: ONNX Runtime releases
+        # the GIL while it loads, the tokenizer's load holds it, so the two overlap (CLI cold start).
+        loaded: dict[str, object] = {}
+
+        def load_session() -> None:
+            try:
+                loaded["session"] = ort.InferenceSession(
+                    os.path.join(export_dir, "model.onnx"), options, providers=["CPUExecutionProvider"]
+                )
+            except BaseException as e:  # re-raised on the calling thread below
+                loaded["error"] = e
+
+        loader = threading.Thread(target=load_session, name="policyqa-onnx-load", daemon=True)
+        loader.start()
+        try:
+            self.tokenizer = Tokenizer.from_file(os.path.join(export_dir, "tokenizer.json"))
+        finally:
+            loader.join()
+        if "error" in loaded:
+            raise loaded["error"]
+        self.session = loaded["session"]
         self.tokenizer.enable_truncation(self.MAX_TOKENS)
         self.tokenizer.no_padding()
         self.name = name

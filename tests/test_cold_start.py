@@ -45,3 +45,51 @@ def test_show_docs_stats_delete_load_no_model(tmp_path, monkeypatch):
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["codes"] == [0, 0, 0, 0, 0, 1]
     assert out["loads"] == [] and out["heavy"] == []
+
+
+JIEBA_PROBE = r"""
+import json, sys
+from qa.extract import jieba_dict
+jieba, posseg = jieba_dict.load_jieba()
+texts = json.loads(sys.argv[1])
+out = [[[p.word, p.flag] for p in posseg.cut(t, HMM=hmm)] + [list(jieba.cut(t, HMM=hmm))]
+       for t in texts for hmm in (True, False)]
+print(json.dumps({"from": jieba_dict.loaded_from, "out": out}, ensure_ascii=False))
+"""
+
+
+def _sample_texts() -> list[str]:
+    text = next((ROOT / "corpus" / "samples" / "kunming").glob("*.txt")).read_text(encoding="utf-8")
+    return [text[:3000], "哪些企业落地磨憨？", "2024年5月，Mohan-Boten 经济合作区引进iPhone配件厂。", "磨憨口岸 GDP 增长 8.5%"]
+
+
+def test_jieba_dictionary_cache_holds_what_jieba_builds_and_is_rebuilt_when_stale(tmp_path):
+    """The cache is jieba's own dictionaries; a stale one is refused; taggings agree with jieba's own load."""
+    import jieba
+    from jieba.posseg import POSTokenizer
+
+    from qa.extract import jieba_dict
+
+    freq, total = jieba.dt.gen_pfdict(jieba.dt.get_dict_file())  # jieba's own build, from dict.txt
+    reference_tags = object.__new__(POSTokenizer)
+    reference_tags.load_word_tag(jieba.dt.get_dict_file())
+    key = jieba_dict.source_key(jieba)
+    directory = tmp_path / "cache" / "jieba-dict"
+    jieba_dict.write_cache(directory, key, freq, total, reference_tags.word_tag_tab)
+    assert jieba_dict.read_cache(directory, key) == (freq, total, reference_tags.word_tag_tab)
+    assert jieba_dict.read_cache(directory, {**key, "mtime_ns": key["mtime_ns"] + 1}) is None  # dict.txt changed
+    assert jieba_dict.read_cache(directory, {**key, "jieba": "0.0"}) is None
+    jieba_dict.write_cache(directory, key, {"磨憨": 3}, 3, {"磨憨": "ns"})  # a rebuild replaces the old files
+    assert jieba_dict.read_cache(directory, key) == ({"磨憨": 3}, 3, {"磨憨": "ns"})
+
+    # Fresh processes: the first (empty cache) loads as jieba does and writes the cache, the second reads it.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICYQA_MODEL_CACHE": str(tmp_path / "models")}
+    texts = json.dumps(_sample_texts(), ensure_ascii=False)
+    runs = []
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-c", JIEBA_PROBE, texts], env=env, capture_output=True, text=True,
+                           timeout=120, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+        runs.append(json.loads(r.stdout))
+    assert [r["from"] for r in runs] == ["jieba", "cache"]
+    assert runs[0]["out"] == runs[1]["out"]
