@@ -93,3 +93,59 @@ def test_jieba_dictionary_cache_holds_what_jieba_builds_and_is_rebuilt_when_stal
         runs.append(json.loads(r.stdout))
     assert [r["from"] for r in runs] == ["jieba", "cache"]
     assert runs[0]["out"] == runs[1]["out"]
+
+
+def _tokenizer_texts() -> list[str]:
+    import random
+
+    text = next((ROOT / "corpus" / "samples" / "kunming").glob("*.txt")).read_text(encoding="utf-8")
+    texts = ["", " ", "哪些企业落地磨憨？", "query:   多  空格  ", "𠀀𠀁 unknown 𪚥 ", "Mohan-Boten iPhone 8.5% ＡＢＣ１２３",
+             "e\u0301 cafe\u0301 ﬁ ① ⅷ", "😀👍🏽 emoji", "\t\n tabs\nnewlines\r\n", "a <mask> b </s>", "＜ｓ＞ full width", text[:1990],
+             text[:2500], "磨" * 600]
+    rng = random.Random(11)
+    for _ in range(400):
+        a = rng.randrange(len(text))
+        texts.append("query: " + text[a : a + rng.randrange(1, 160)])
+    return texts
+
+
+def test_query_tokens_equal_the_full_tokenizers_and_the_cache_follows_its_file(tmp_path):
+    """Query ids from the cached vocabulary equal the full tokenizer's; a changed tokenizer.json is re-cached."""
+    import shutil
+
+    from tokenizers import Tokenizer
+
+    from index.model_export import ensure_onnx_model
+    from index.subset_tokenizer import SubsetTokenizer, cache_dir_for
+
+    source = tmp_path / "tokenizer.json"
+    shutil.copyfile(ensure_onnx_model("int8") / "tokenizer.json", source)
+    full = Tokenizer.from_file(str(source))
+    full.enable_truncation(512)
+    full.no_padding()
+    texts = _tokenizer_texts()
+    subset = SubsetTokenizer(source, 512, full=lambda: full)
+    left = [t for t in texts if not subset.handles(t)]  # added tokens and long texts go to the full one
+    assert left == ["a <mask> b </s>", texts[12]]
+    assert subset.encode(texts) == [e.ids for e in full.encode_batch(texts)]
+
+    first = cache_dir_for(source)
+    assert first.is_dir()
+    os.utime(source, ns=(first.stat().st_mtime_ns, source.stat().st_mtime_ns + 10**9))  # the file changes
+    again = SubsetTokenizer(source, 512)  # its own full tokenizer for what it leaves
+    assert cache_dir_for(source) != first and cache_dir_for(source).is_dir() and not first.exists()
+    assert again.encode(texts[:40]) == subset.encode(texts[:40])
+
+
+def test_onnx_query_vectors_equal_with_either_tokenizer():
+    import numpy as np
+
+    from index.embedder import OnnxEmbedder
+    from index.model_export import ensure_onnx_model
+
+    embedder = OnnxEmbedder(str(ensure_onnx_model("int8")), "e5")
+    assert embedder._full_tokenizer is None  # queries need no full tokenizer
+    questions = ["哪些企业落地磨憨？", "Which firms landed in Mohan?", "2024年5月 磨憨 投资 12.92亿元"]
+    fast = embedder.encode_queries(questions)
+    embedder._query_tokens = None
+    assert np.array_equal(fast, embedder.encode_queries(questions))
