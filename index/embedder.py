@@ -257,8 +257,8 @@ class OnnxEmbedder:
         return self._full_tokenizer
 
     def _token_ids(self, texts: list[str], query: bool) -> list[list[int]]:
-        if query and self._query_tokens is not None:
-            return self._query_tokens.encode(texts)
+        if query and self._query_tokens is not None and self._full_tokenizer is None:
+            return self._query_tokens.encode(texts)  # once the full tokenizer is loaded, it is faster
         return [e.ids for e in self.tokenizer.encode_batch(texts)]
 
     def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
