@@ -39,8 +39,11 @@ def open_engine(data_dir: Path | str) -> Engine:
 
 def _warm(engine: Engine) -> None:
     def load() -> None:
+        from qa.extract.tokens import warm_up
+
         try:
             engine.store.embedder  # noqa: B018 - loads the model so the first query does not wait for it
+            warm_up()  # jieba's dictionaries, which the first answer's extraction reads
         except Exception:  # a query will raise it again, with a response
             pass
 
