@@ -183,6 +183,21 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self._passage_prompt, show_progress)
 
 
+def onnx_session_options(threads: int | None = None):
+    """ONNX Runtime session options of the embedder: ``threads`` (default ``embed_threads()``) intra-op
+    threads, one inter-op thread, every graph optimization, and no spinning."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or embed_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle pool threads sleep instead of spinning: on a shared 2-core machine spinning steals the
+    # cores that the other requests and processes need (and measured no faster: bench/embedders.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 class OnnxEmbedder:
     """The ONNX export of the model (pooling and normalization in the graph) on ONNX Runtime.
 
@@ -197,15 +212,8 @@ class OnnxEmbedder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or embed_threads()
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Idle pool threads sleep instead of spinning: on a shared 2-core machine spinning steals the
-        # cores that the other requests and processes need.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
-            os.path.join(export_dir, "model.onnx"), options, providers=["CPUExecutionProvider"]
+            os.path.join(export_dir, "model.onnx"), onnx_session_options(threads), providers=["CPUExecutionProvider"]
         )
         self.tokenizer = Tokenizer.from_file(os.path.join(export_dir, "tokenizer.json"))
         self.tokenizer.enable_truncation(self.MAX_TOKENS)
