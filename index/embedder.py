@@ -17,9 +17,12 @@ import hashlib
 import os
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 
 class Embedder(Protocol):
@@ -183,7 +186,7 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self._passage_prompt, show_progress)
 
 
-def onnx_session_options(threads: int | None = None):
+def onnx_session_options(threads: int | None = None) -> onnxruntime.SessionOptions:
     """ONNX Runtime session options of the embedder: ``threads`` (default ``embed_threads()``) intra-op
     threads, one inter-op thread, every graph optimization, and no spinning."""
     import onnxruntime as ort
