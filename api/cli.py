@@ -204,10 +204,16 @@ def cmd_search(args) -> int:
     if not args.batch and not args.query:
         print("policyqa search: give a QUERY or --batch FILE", file=sys.stderr)
         return EXIT_USAGE
+    _filters(args).where()  # a bad filter fails here, before any load starts
     engine = _engine(args)
-    if args.batch:
-        return _search_batch(engine, args)
-    result = _search_one(engine, args.query, args)
+    if args.mode != "bm25":
+        engine.warm_up()  # the model loads while the rest of the query path is imported and prepared
+    try:
+        if args.batch:
+            return _search_batch(engine, args)
+        result = _search_one(engine, args.query, args)
+    finally:
+        engine.wait_warm_up()
     _print_json(result) if args.json else print(render.render_hits(result))
     return EXIT_OK
 
@@ -234,8 +240,14 @@ def _search_batch(engine, args) -> int:
 
 
 def cmd_ask(args) -> int:
+    filters = _filters(args)
+    filters.where()  # a bad filter fails here, before any load starts
     engine = _engine(args)
-    answer = engine.ask(args.question, k=args.k, filters=_filters(args), generate=args.llm).as_dict()
+    engine.warm_up(extraction=True)  # the model and jieba's dictionaries load side by side
+    try:
+        answer = engine.ask(args.question, k=args.k, filters=filters, generate=args.llm).as_dict()
+    finally:
+        engine.wait_warm_up()
     if (answer.get("generated") or {}).get("error"):
         print(f"warning: no generated answer ({answer['generated']['error']}); the extractive one follows",
               file=sys.stderr)

@@ -179,6 +179,7 @@ class StoreBackend(Protocol):
     config: dict  # what the store was created with: embedder spec, backend settings
     spec: Any  # index.embedder.EmbedderSpec of the stored vectors
     location: str  # where it lives, for messages ("/home/u/.local/share/policyqa", "http://host:19530")
+    data_dir: Path | None  # the local directory of user files (aliases.txt, config, model cache); None if none
 
     @property
     def embedder(self) -> Any:

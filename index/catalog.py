@@ -192,12 +192,13 @@ def chunk_rows(conn: sqlite3.Connection, ids: list[int]) -> list[tuple]:
 
 def document_offsets(conn: sqlite3.Connection, doc_ids) -> dict[str, np.ndarray]:
     """Each document's map from normalized to original character positions."""
-    out: dict[str, np.ndarray] = {}
-    for doc_id in dict.fromkeys(doc_ids):
-        row = conn.execute("SELECT offsets FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        if row is not None:
-            out[doc_id] = np.frombuffer(row[0], dtype="<i8")
-    return out
+    ids = list(dict.fromkeys(doc_ids))
+    found: dict[str, bytes] = {}
+    for i in range(0, len(ids), 500):  # one query per search (its hits' documents), not one per document
+        part = ids[i : i + 500]
+        q = f"SELECT doc_id, offsets FROM documents WHERE doc_id IN ({','.join('?' * len(part))})"
+        found.update((r[0], r[1]) for r in conn.execute(q, part))
+    return {d: np.frombuffer(found[d], dtype="<i8") for d in ids if d in found}
 
 
 def date_ordinal(date: str | None) -> int:

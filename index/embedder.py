@@ -215,23 +215,70 @@ class OnnxEmbedder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        self.session = ort.InferenceSession(
-            os.path.join(export_dir, "model.onnx"), onnx_session_options(threads), providers=["CPUExecutionProvider"]
-        )
-        self.tokenizer = Tokenizer.from_file(os.path.join(export_dir, "tokenizer.json"))
-        self.tokenizer.enable_truncation(self.MAX_TOKENS)
-        self.tokenizer.no_padding()
+        from index.subset_tokenizer import SubsetTokenizer
+
+        options = onnx_session_options(threads)
+        # The session loads on a second thread while this one reads the tokenizer: ONNX Runtime releases
+        # the GIL while it loads, the tokenizers' loads hold it, so the two overlap (CLI cold start).
+        loaded: dict[str, object] = {}
+
+        def load_session() -> None:
+            try:
+                loaded["session"] = ort.InferenceSession(
+                    os.path.join(export_dir, "model.onnx"), options, providers=["CPUExecutionProvider"]
+                )
+            except BaseException as e:  # re-raised on the calling thread below
+                loaded["error"] = e
+
+        loader = threading.Thread(target=load_session, name="policyqa-onnx-load", daemon=True)
+        loader.start()
+        self._tokenizer_file = os.path.join(export_dir, "tokenizer.json")
+        self._full_tokenizer: Tokenizer | None = None
+        self._tokenizer_lock = threading.Lock()
+        try:
+            # Queries are tokenized from a cached copy of the vocabulary (index.subset_tokenizer: the same
+            # ids, without the second that building the full tokenizer takes); passages by the full one.
+            self._query_tokens: SubsetTokenizer | None = SubsetTokenizer(
+                self._tokenizer_file, self.MAX_TOKENS, full=lambda: self.tokenizer
+            )
+        except (OSError, ValueError):  # an unreadable or unwritable cache: the full tokenizer does it all
+            self._query_tokens = None
+            self.tokenizer  # noqa: B018 - loads it now, beside the session
+        finally:
+            loader.join()
+        if "error" in loaded:
+            raise loaded["error"]
+        self.session = loaded["session"]
         self.name = name
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self.dim = int(self.session.get_outputs()[0].shape[-1])
 
+    @property
+    def tokenizer(self):
+        """The full ``tokenizers.Tokenizer`` (truncating to MAX_TOKENS), loaded on first use."""
+        if self._full_tokenizer is None:
+            from tokenizers import Tokenizer
+
+            with self._tokenizer_lock:
+                if self._full_tokenizer is None:
+                    tok = Tokenizer.from_file(self._tokenizer_file)
+                    tok.enable_truncation(self.MAX_TOKENS)
+                    tok.no_padding()
+                    self._full_tokenizer = tok
+        return self._full_tokenizer
+
+    def _token_ids(self, texts: list[str], query: bool) -> list[list[int]]:
+        if query and self._query_tokens is not None and self._full_tokenizer is None:
+            return self._query_tokens.encode(texts)  # once the full tokenizer is loaded, it is faster
+        return [e.ids for e in self.tokenizer.encode_batch(texts)]
+
     def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = self.tokenizer.encode_batch([prefix + t for t in texts])
-        lengths = np.array([len(e.ids) for e in encodings])
+        token_ids = self._token_ids([prefix + t for t in texts], query=prefix == self.QUERY_PREFIX)
+        lengths = np.array([len(ids) for ids in token_ids])
         order = np.argsort(-lengths, kind="stable")
         for start in range(0, len(texts), self.batch_size):
             rows = order[start : start + self.batch_size]
@@ -240,7 +287,7 @@ class OnnxEmbedder:
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for r, i in enumerate(rows):
                 n = lengths[i]
-                ids[r, :n] = encodings[i].ids
+                ids[r, :n] = token_ids[i]
                 mask[r, :n] = 1
             with self._lock:
                 out[rows] = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]

@@ -207,6 +207,7 @@ class Segment:
         )
         self.n = len(self.arrays.ids)
         self.ann = None
+        self._params: tuple | None = None  # (mask, IVF search parameters, selector, bitmap) of the last mask
         if (directory / ANN_FILE).is_file():
             import faiss
 
@@ -258,20 +259,33 @@ class Segment:
         rows = top if pos is None else pos[top]
         return scores[top].astype(np.float32), np.asarray(self.arrays.ids)[rows]
 
-    def _dense_ann(self, query: np.ndarray, k: int, mask: np.ndarray | None, allowed: int):
+    def _search_params(self, mask: np.ndarray | None, allowed: int) -> tuple:
+        """IVF search parameters for ``mask``: lists probed and the row selector. The parameters of the
+        last mask are kept (a snapshot's live mask is one shared array per segment and tombstone count),
+        so unfiltered searches do not rebuild the bitmap and its selector for every query."""
         import faiss
 
+        cached = self._params
+        if cached is not None and cached[0] is mask:
+            return cached
         index = self.ann
         nprobe = probes(index.nlist)
         if mask is not None:
             nprobe = min(index.nlist, int(np.ceil(nprobe * self.n / allowed)))
-        sel = None
+        sel = bits = None
         if mask is not None:
             bits = np.packbits(mask, bitorder="little")
             sel = faiss.IDSelectorBitmap(self.n, faiss.swig_ptr(bits))
         params = faiss.SearchParametersIVF(nprobe=nprobe, sel=sel)
+        # the selector reads ``bits`` through a raw pointer: the caller holds the whole tuple while searching
+        self._params = cached = (mask, params, sel, bits)
+        return cached
+
+    def _dense_ann(self, query: np.ndarray, k: int, mask: np.ndarray | None, allowed: int):
+        index = self.ann
+        held = self._search_params(mask, allowed)  # (mask, params, selector, bitmap), alive until the search ends
         fetch = min(self.n, RERANK * k)
-        _scores, pos = index.search(np.ascontiguousarray(query.reshape(1, -1), np.float32), fetch, params=params)
+        _scores, pos = index.search(np.ascontiguousarray(query.reshape(1, -1), np.float32), fetch, params=held[1])
         pos = pos[0][pos[0] >= 0]
         if not len(pos):
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
@@ -314,8 +328,13 @@ class Segment:
         pos = np.concatenate(pos_parts)
         scores = np.concatenate(score_parts)
         if len(pos_parts) > 1:
-            pos, inverse = np.unique(pos, return_inverse=True)
-            scores = np.bincount(inverse, weights=scores).astype(np.float32)
+            if len(pos) * 8 >= self.n:  # long postings: one pass over the segment beats sorting them
+                sums = np.bincount(pos, weights=scores, minlength=self.n)
+                pos = np.flatnonzero(np.bincount(pos, minlength=self.n))
+                scores = sums[pos].astype(np.float32)
+            else:
+                pos, inverse = np.unique(pos, return_inverse=True)
+                scores = np.bincount(inverse, weights=scores).astype(np.float32)
         return scores, np.asarray(self.arrays.ids)[pos]
 
     def holding(self, h: int, mask: np.ndarray | None) -> np.ndarray:
@@ -333,6 +352,16 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     else:
         part = np.arange(len(scores))
     return part[np.argsort(-scores[part], kind="stable")]
+
+
+def contenders(scores: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The entries that can rank in the top ``k`` of any union with other lists: those scoring at least
+    the ``k``-th best score here (ties kept, so :func:`top_k` over the union is unchanged)."""
+    if len(scores) <= k:
+        return scores, keys
+    kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+    keep = scores >= kth
+    return scores[keep], keys[keep]
 
 
 def top_k(scores: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -24,6 +24,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +43,10 @@ from index.backend import (
     WriterBusyError,
     WriteResult,
 )
+from index.blas import one_blas_thread
 from index.chunk_vectors import embed_documents, embed_text, embeddings_for
 from index.dir_swap import finish_swap
-from index.embedder import Embedder, EmbedderSpec, create_embedder
+from index.embedder import Embedder, EmbedderSpec, create_embedder, embed_threads
 from index.generations import atomic_write, remove_temp_files
 from index.pinyin_bridge import PinyinBridge, romanize
 from index.segments import Segment
@@ -586,7 +588,16 @@ class LocalView:
     def dense(self, query: np.ndarray, k: int, where: Filter = NO_FILTER) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` (scores, chunk keys) by inner product; exact or IVF per segment (see index.segments)."""
         q = np.asarray(query, np.float32).reshape(-1)
-        parts = [seg.dense(q, k, mask) for seg, mask in self._masks(where)]
+        masked = self._masks(where)
+        with one_blas_thread():  # products of a few ms: BLAS threads would cost more than they save
+            pool = _search_pool() if sum(seg.ann is not None for seg, _m in masked) > 1 else None
+            if pool is None:
+                parts = [seg.dense(q, k, mask) for seg, mask in masked]
+            else:  # IVF segments side by side on the pool's threads (FAISS releases the GIL), the rest here
+                running = {i: pool.submit(seg.dense, q, k, mask)
+                           for i, (seg, mask) in enumerate(masked) if seg.ann is not None}
+                parts = [running[i].result() if i in running else seg.dense(q, k, mask)
+                         for i, (seg, mask) in enumerate(masked)]
         return _combine(parts, k)
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
@@ -606,7 +617,7 @@ class LocalView:
         for seg, mask in self._masks(where):
             scores, keys = seg.bm25(weighted, self.avg_len, mask)
             keep = scores > 0
-            parts.append((scores[keep], keys[keep]))
+            parts.append(segments.contenders(scores[keep], keys[keep], k))
         return _combine(parts, k)
 
     def term_candidates(
@@ -641,6 +652,34 @@ class LocalView:
     def document(self, doc_id: str) -> dict | None:
         """One document, or None."""
         return _document(self._conn, doc_id)
+
+
+SEARCH_THREADS_ENV = "POLICYQA_SEARCH_THREADS"
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def search_threads() -> int:
+    """Threads that search a query's IVF segments side by side: ``$POLICYQA_SEARCH_THREADS``, else the
+    cores this process may use (at most 4); 1 searches them one after another in the caller's thread."""
+    value = os.environ.get(SEARCH_THREADS_ENV, "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return min(4, embed_threads())
+
+
+def _search_pool() -> ThreadPoolExecutor | None:
+    """One pool per process, shared by every query, so concurrent requests never run more segment
+    searches at once than it has threads; None when searching on one thread."""
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                n = search_threads()
+                if n < 2:
+                    return None
+                _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="policyqa-search")
+    return _pool
 
 
 def _combine(parts: list[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from corpus.sentences import split_sentences
-from qa.extract import Item, Sentence, extract_items
+from qa.extract import Item, Sentence, Similarity, extract_items
 from qa.question_type import QuestionType, classify, has_han
-from qa.search import Filters, Hit, Searcher
+from qa.search import Filters, Hit, QueryPlan, Searcher
 from qa.support import Support, judge_support, terms_to_look_up
 
 NOT_FOUND_ZH = "语料中没有找到能回答这个问题的内容。以下是最接近的段落，仅供参考。"
@@ -81,6 +81,12 @@ def score_sentences(hits: list[Hit], tokens: list[str], idf: dict[str, float]) -
             out.append(Sentence(text, hit.start + a, n, overlap + prior))
     out.sort(key=lambda s: -s.score)
     return out
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    v = np.asarray(vector, dtype=np.float32)
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
 
 
 def _english(question: str) -> bool:
@@ -150,7 +156,8 @@ class Answerer:
         idf = {t: math.log(1 + n_chunks / (1 + vocab.get(t, 0))) for t in plan.tokens}
         sentences = score_sentences(hits, plan.tokens, idf)
         items = (
-            extract_items(question, qtype, sentences, translations=plan.translated)
+            extract_items(question, qtype, sentences, translations=plan.translated,
+                          similarity=self._similarity(plan))
             if qtype != QuestionType.OTHER
             else []
         )
@@ -170,6 +177,21 @@ class Answerer:
             [{"text": it.text, "citation": it.citation, "start": it.start, "end": it.end} for it in items],
             verdict.as_dict(),
         )
+
+    def _similarity(self, plan: QueryPlan) -> Similarity:
+        """Cosines of the query (as densely searched) to sentence texts, with the store's embedder; the
+        query is embedded on first use only."""
+        embedder = self.searcher.store.embedder
+        query: list[np.ndarray] = []
+
+        def similarity(texts: list[str]) -> list[float]:
+            if not query:
+                query.append(_unit(embedder.encode_queries([plan.dense_text])[0]))
+            vectors = np.asarray(embedder.encode_passages(list(texts)), dtype=np.float32)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            return [float(x) for x in (vectors / np.where(norms > 0, norms, 1.0)) @ query[0]]
+
+        return similarity
 
     @staticmethod
     def _support(items: list[Item], sentences: list[Sentence]) -> list[Sentence]:

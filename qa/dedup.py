@@ -11,7 +11,7 @@ NEAR_DUPLICATE = 0.6  # Jaccard similarity of character trigrams at or above whi
 def shingles(text: str, n: int = 3) -> frozenset[str]:
     """Character n-grams of the text without punctuation and spaces."""
     core = _NOISE.sub("", text.lower())
-    return frozenset(core[i : i + n] for i in range(max(1, len(core) - n + 1)))
+    return frozenset([core[i : i + n] for i in range(max(1, len(core) - n + 1))])
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -22,9 +22,11 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 def is_near_duplicate(candidate: frozenset[str], kept: list[frozenset[str]]) -> bool:
     """Whether the candidate repeats a passage already kept (most of its trigrams, either way)."""
+    size = len(candidate)
     for other in kept:
         overlap = len(candidate & other)
-        smaller = min(len(candidate), len(other)) or 1
-        if jaccard(candidate, other) >= NEAR_DUPLICATE or overlap / smaller >= 0.9:
+        union = size + len(other) - overlap  # |a | b|, without building the union
+        similarity = overlap / union if union else 0.0  # = jaccard(candidate, other)
+        if similarity >= NEAR_DUPLICATE or overlap / (min(size, len(other)) or 1) >= 0.9:
             return True
     return False

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.backend import StoreBackend, StoreConfig
 from index.embedder import EmbedderSpec
-from index.ingest import IngestReport, ingest_items, ingest_paths
 from index.stores import open_store, store_exists
 from qa.answer import Answer, Answerer
 from qa.llm import GenerationStream, Generator, generator_for
 from qa.search import Filters, Hit, Searcher
+
+if TYPE_CHECKING:  # index.ingest (readers, chunking, the write pipeline) is imported by ingest only
+    from index.ingest import IngestReport
 
 
 class NoDocumentsError(Exception):
@@ -56,6 +60,40 @@ class Engine:
         self.store = store
         self.searcher = Searcher(self.store)
         self.answerer = Answerer(self.searcher)
+        self._warming: list[threading.Thread] = []
+
+    def warm_up(self, extraction: bool = False) -> None:
+        """Start loading the embedding model (and, with ``extraction``, jieba's dictionaries that answers
+        use) on background threads, so that a first query finds them loaded or loading; a failed load is
+        left for that query to raise again. Nothing starts for a store without chunks (a query fails first).
+        Call :meth:`wait_warm_up` before the process exits, so no load is cut off half-way."""
+        if self.store.stats()["chunks"] == 0:
+            return
+
+        def load(what) -> None:
+            try:
+                what()
+            except Exception:  # noqa: S110 - the query repeats the load and reports its error
+                pass
+
+        def model() -> None:
+            self.store.embedder  # noqa: B018 - the property loads the model once, under the store's lock
+
+        jobs = [model]
+        if extraction:
+            from qa.extract.tokens import warm_up
+
+            jobs.append(warm_up)
+        for job in jobs:
+            thread = threading.Thread(target=load, args=(job,), name=f"policyqa-warm-{job.__name__}", daemon=True)
+            thread.start()
+            self._warming.append(thread)
+
+    def wait_warm_up(self) -> None:
+        """Wait for the loads :meth:`warm_up` started (at once where the query has used them already)."""
+        for thread in self._warming:
+            thread.join()
+        self._warming.clear()
 
     def _require_documents(self) -> None:
         if self.store.stats()["chunks"] == 0:
@@ -96,10 +134,14 @@ class Engine:
 
     def ingest_paths(self, paths: list[Path | str], **kwargs) -> IngestReport:
         """Read and ingest files and folders."""
+        from index.ingest import ingest_paths
+
         return ingest_paths(self.store, paths, **kwargs)
 
     def ingest_items(self, items, **kwargs) -> IngestReport:
         """Ingest already-read articles."""
+        from index.ingest import ingest_items
+
         return ingest_items(self.store, items, **kwargs)
 
     def delete(self, doc_id: str) -> bool:

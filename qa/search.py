@@ -11,6 +11,7 @@ import numpy as np
 from corpus.normalize import normalize_query
 from index.backend import ChunkRow, Filter, ReadView, StoreBackend
 from index.tokenizer import tokenize_query
+from qa import fusion
 from qa.dedup import is_near_duplicate, shingles
 from qa.extract.cedict import translate, translate_terms
 from qa.fusion import FUSERS, Candidates, fuse
@@ -190,9 +191,14 @@ class Searcher:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         k = max(1, min(int(k), MAX_K))
+        how = self.fuser if mode == "hybrid" else mode
         with self.store.read() as view:
-            cands, rows, plan = self._gather(view, query, filters, max(self.depth, 4 * k), mode)
-            hits = _collapse(fuse(cands, self.fuser if mode == "hybrid" else mode), rows, k, cands.dense)
+            cands, plan = self._scored(view, query, filters, max(self.depth, 4 * k), mode)
+            rows = _RowReader(view)
+            if _uses_rare(how):  # the rare-term bonus reads every candidate's text
+                rows.fetch(set(cands.dense) | set(cands.lexical))
+                cands.rare = _rare_term_coverage(plan, rows.rows, resolve_terms(view, plan.tokens), view.n_chunks)
+            hits = _collapse(fuse(cands, how), rows, k, cands.dense)
             maps = view.offsets([h.doc_id for h in hits]) if offsets else {}
             wanted = list(plan.tokens) + list(terms(plan) if terms else [])
             return Retrieval(hits, plan, resolve_terms(view, wanted), view.n_chunks, maps)
@@ -208,6 +214,15 @@ class Searcher:
     def _gather(
         self, view: ReadView, query: str, filters: Filters | None, depth: int, mode: str
     ) -> tuple[Candidates, dict[int, ChunkRow], QueryPlan]:
+        cands, plan = self._scored(view, query, filters, depth, mode)
+        rows = view.chunks(set(cands.dense) | set(cands.lexical))
+        cands.rare = _rare_term_coverage(plan, rows, resolve_terms(view, plan.tokens), view.n_chunks)
+        return cands, rows, plan
+
+    def _scored(
+        self, view: ReadView, query: str, filters: Filters | None, depth: int, mode: str
+    ) -> tuple[Candidates, QueryPlan]:
+        """Each retriever's scored candidates (no chunk rows read yet) and the query plan."""
         if not query or not query.strip():
             raise ValueError("query is empty")
         where = (filters or Filters()).where()
@@ -218,9 +233,39 @@ class Searcher:
             cands.dense = _as_dict(*view.dense(qvec, depth, where))
         if mode in ("hybrid", "bm25"):
             cands.lexical = _as_dict(*view.lexical(plan.tokens, depth, where))
-        rows = view.chunks(set(cands.dense) | set(cands.lexical))
-        cands.rare = _rare_term_coverage(plan, rows, resolve_terms(view, plan.tokens), view.n_chunks)
-        return cands, rows, plan
+        return cands, plan
+
+
+def _uses_rare(how: str) -> bool:
+    """Whether the fusion ``how`` reads the rare-term signal (the hybrid fusion with a nonzero bonus)."""
+    return how == "hybrid" and fusion.HYBRID_WEIGHTS.rare != 0
+
+
+class _RowReader:
+    """Chunk rows of one snapshot, read on demand in batches: a search reads the rows of the hits it
+    returns (and of the near-duplicates it skips on the way), not of every candidate."""
+
+    def __init__(self, view: ReadView) -> None:
+        self.view = view
+        self.rows: dict[int, ChunkRow] = {}
+        self._asked: set[int] = set()
+
+    def fetch(self, keys: Iterable[int]) -> None:
+        """Read the rows of ``keys`` not read yet, in one call to the view."""
+        todo = [int(key) for key in keys if key not in self._asked]
+        if todo:
+            self._asked.update(todo)
+            self.rows.update(self.view.chunks(todo))
+
+    def ranked(self, fused: list[tuple[int, float]], first: int) -> Iterator[tuple[int, float, ChunkRow | None]]:
+        """``fused`` in order with each chunk's row (None when the snapshot has none); reads ``first``
+        rows ahead, then twice as many each time the reader runs out."""
+        batch, start = max(1, first), 0
+        for i, (chunk, score) in enumerate(fused):
+            if i >= start:
+                self.fetch(c for c, _s in fused[i : i + batch])
+                start, batch = i + batch, 2 * batch
+            yield chunk, score, self.rows.get(chunk)
 
 
 def _as_dict(scores: np.ndarray, ids: np.ndarray) -> dict[int, float]:
@@ -238,13 +283,12 @@ def _rare_term_coverage(plan: QueryPlan, rows: dict, vocab: Mapping[str, int], n
     }
 
 
-def _collapse(fused: list[tuple[int, float]], rows: dict, k: int, dense: dict[int, float]) -> list[Hit]:
+def _collapse(fused: list[tuple[int, float]], rows: _RowReader, k: int, dense: dict[int, float]) -> list[Hit]:
     """The top ``k`` hits, each near-duplicate of a better one (a reposted passage) left out."""
     hits: list[Hit] = []
     seen: set[str] = set()
     kept: list[frozenset[str]] = []
-    for chunk, score in fused:
-        row = rows.get(chunk)
+    for chunk, score, row in rows.ranked(fused, 2 * k):
         if row is None or row.dedup_key in seen:
             continue
         grams = shingles(row.text)

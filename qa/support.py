@@ -65,11 +65,12 @@ def term_coverage(tokens: list[str], idf: dict[str, float], sentences: list[Sent
 def distinctive_terms(question: str) -> tuple[str, ...]:
     """Nouns, names and numbers of a (normalized) Chinese question, two characters or more; question and
     function words (index/question_words.py) are masked first, so 什么时候 leaves no 时候 behind."""
-    import jieba.posseg
+    from qa.extract.tokens import _jieba
 
+    _jieba_module, posseg = _jieba()
     return tuple(
         w.word
-        for w in jieba.posseg.cut(mask_question_words(question, "，"))
+        for w in posseg.cut(mask_question_words(question, "，"))
         if len(w.word) >= 2 and w.flag.startswith(_TERM_FLAGS) and w.word.lower() not in QUESTION_WORDS
     )
 

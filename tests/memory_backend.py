@@ -131,6 +131,7 @@ class MemoryStore:
         self.spec = spec
         self.config = {"embedder": spec.as_dict()}
         self.location = "memory"
+        self.data_dir = None
         self._embedder = None
         self.docs: dict[str, dict] = {}
         self.chunks: dict[int, dict] = {}

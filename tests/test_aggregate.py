@@ -29,7 +29,12 @@ def test_detects_corpus_wide_questions(question, category, anchors):
 
 
 @pytest.mark.parametrize(
-    "question", ["磨憨有哪些优势", "哪两个园区被确立为昆明承接产业转移的核心承载区？", "磨憨的面积是多少？", "哪些企业落地了？"]
+    "question",
+    [
+        "磨憨有哪些优势", "哪两个园区被确立为昆明承接产业转移的核心承载区？", "磨憨的面积是多少？", "哪些企业落地了？",
+        # asks for places; the firms are only what the places sent
+        "From which places were the out-of-province firms that settled in Kunming's key parks recruited?",
+    ],
 )
 def test_other_questions_keep_the_top_k_answer(question):
     assert detect(question) is None
@@ -38,6 +43,7 @@ def test_other_questions_keep_the_top_k_answer(question):
 def test_english_question_and_dates():
     spec = detect("Which companies have landed in Mohan in 2024?")
     assert spec.english and spec.foreign == ("mohan",) and (spec.since, spec.until) == ("2024", "2024")
+    assert detect("Which new energy companies landed in Mohan?").foreign == ("mohan",)  # a modifier is no place
     spec = detect("2023年至2024年哪些企业落地磨憨")
     assert (spec.since, spec.until) == ("2023", "2024") and spec.stripped_question == "哪些企业落地磨憨"
     assert detect("2024年以来哪些企业落户磨憨").since == "2024" and detect("2024年以来哪些企业落户磨憨").until is None
@@ -166,3 +172,30 @@ def test_a_signing_question_lists_the_firms_that_signed(engine):
     assert "星光数码" in signed and "海川冷链" not in signed
     assert "海川冷链" in {it["name"] for it in engine.ask("哪些企业落地磨憨？", generate=False).items}
     engine.delete("m7")
+
+
+@pytest.mark.parametrize("kind", ["local", "milvus"])
+def test_aliases_file_of_the_data_directory_applies_on_every_backend(kind, tmp_path):
+    """A Milvus corpus reads aliases.txt from the local data directory, as the local store does."""
+    from index.backend import StoreConfig
+    from tests.backends import milvus_lite_missing, require
+
+    spec = EmbedderSpec("hash", "64")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "aliases.txt").write_text("华夏电池 = 华夏储能\n", encoding="utf-8")
+    if kind == "milvus":
+        require(milvus_lite_missing() is None, milvus_lite_missing() or "")
+        from index.milvus import open_milvus_store
+
+        store = open_milvus_store(StoreConfig(kind="milvus", data_dir=data, milvus_uri=str(tmp_path / "m.db"),
+                                              milvus_prefix="alias", embedder=spec))
+        e = Engine(store=store)
+    else:
+        e = Engine(data, spec)
+    assert e.store.data_dir == data
+    e.ingest_items([Article("a1", "华夏电池拟落户磨憨。", "标题a1", "2024-03-01", "测试"),
+                    Article("a2", "华夏储能在磨憨的工厂投产。", "标题a2", "2025-03-01", "测试")])
+    items = {it["name"]: it for it in e.ask("哪些企业落地磨憨？", generate=False).items}
+    assert list(items) == ["华夏电池"] and items["华夏电池"]["articles"] == 2
+    e.store.close()

@@ -247,6 +247,39 @@ def test_time_sample(sample_doc: str, question: str, expected: str) -> None:
     assert texts(ask(sample_doc, question, flat=True)) == [expected]
 
 
+def test_time_english_word_the_dictionary_misses_ranks_dated_sentences_by_similarity(sample_doc: str) -> None:
+    # "take over" has no CC-CEDICT translation the sample uses (it says 托管), and "administration" -> 管理
+    # matches 管理办法 in a 2024 sentence; the dated sentences' similarity to the question decides instead.
+    question = "When did Kunming take over the administration of Mohan town?"
+    asked: list[list[str]] = []
+
+    def similarity(texts: list[str]) -> list[float]:  # stands in for the embedder: closeness to the meaning
+        asked.append(list(texts))
+        return [float(len(set(t) & set("昆明托管磨憨镇"))) for t in texts]
+
+    sents = sentences_of(sample_doc, question)
+    assert texts(extract_items(question, classify(question), sents, similarity=similarity)) == ["2022年4月"]
+    from qa.extract.dates import date_spans
+
+    assert asked and all(date_spans(t) for t in asked[0])  # only the dated sentences are embedded
+    asked.clear()  # a Chinese question finds its own words: nothing is embedded
+    zh = "昆明何时托管磨憨镇？"
+    assert texts(extract_items(zh, classify(zh), sentences_of(sample_doc, zh), similarity=similarity)) == ["2022年4月"]
+    assert asked == []
+
+
+def test_unmatched_words_of_an_english_question() -> None:
+    from qa.extract.dense_relevance import unmatched_words
+    from qa.extract.term_matching import build_terms
+
+    terms = build_terms(
+        "When did Kunming take over Mohan?", set(), {"take over": [("接管", 0.8), ("接手", 0.9)]}
+    )
+    assert unmatched_words(terms, ["昆明接管磨憨。"]) == []
+    assert unmatched_words(terms, ["昆明托管磨憨。"]) == ["take over"]
+    assert unmatched_words(terms, ["昆明接手。"]) == ["mohan"]
+
+
 def test_other_returns_nothing(sample_doc: str) -> None:
     q = "What is the 1+2+N system?"
     assert classify(q) == QuestionType.OTHER

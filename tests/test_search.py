@@ -101,3 +101,26 @@ def test_retrieve_returns_the_offset_maps_of_its_hits(engine):
         assert list(offsets) == list(stored[doc_id])
     assert found.n_chunks == engine.store.stats()["chunks"]
     assert "磨憨" in found.plan.tokens and found.terms["磨憨"] == 31  # every article names it
+
+
+def test_a_search_reads_the_rows_of_its_hits_not_of_every_candidate(tmp_path, monkeypatch):
+    import qa.search
+    from index.store import LocalView
+
+    e = make_engine("local", tmp_path, EmbedderSpec("hash", "128"))
+    story = "磨憨口岸建设工程第{}期加快推进，{}同步实施招商引资。"
+    places = "五华 盘龙 官渡 西山 呈贡 晋宁 富民 宜良 石林 嵩明".split()
+    docs = [art(f"d{i}", story.format(i, places[i % 10]), f"2025-01-{i % 28 + 1:02d}") for i in range(40)]
+    docs += [art(f"r{i}", "转载：" + story.format(i, places[i % 10]), "2025-02-01") for i in range(0, 40, 4)]
+    e.ingest_items(docs)
+    read: list[int] = []
+    chunks = LocalView.chunks
+    monkeypatch.setattr(LocalView, "chunks", lambda self, keys: chunks(self, read.extend(keys) or keys))
+    hits = e.search("磨憨口岸建设工程招商引资", k=3)
+    lazy_reads = len(read)
+    cands, _rows = e.searcher.candidates("磨憨口岸建设工程招商引资")
+    candidates = len(set(cands.dense) | set(cands.lexical))
+    assert len(hits) == 3 and candidates >= 40 and lazy_reads < candidates // 2
+    monkeypatch.setattr(qa.search, "_uses_rare", lambda how: True)  # the old path: every candidate's row first
+    assert [(h.chunk_id, h.score) for h in e.search("磨憨口岸建设工程招商引资", k=3)] == [
+        (h.chunk_id, h.score) for h in hits]

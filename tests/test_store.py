@@ -220,6 +220,29 @@ def test_approximate_index_above_the_threshold_honours_deletes(tmp_path, monkeyp
         assert int(seg.arrays.ids[10]) not in keys.tolist() and len(keys) == 5
 
 
+
+def test_ivf_segments_searched_side_by_side_rank_as_one_after_another(tmp_path, monkeypatch):
+    from index import store as store_mod
+
+    monkeypatch.setattr(segments, "FLAT_FILTER_MAX", 20)  # these small segments are searched through IVF
+    store = Store(tmp_path, HASH, ann_min=100, merge_factor=100)
+    for batch in range(3):  # three commits: three segments, each with its IVF index
+        ingest_items(store, [art(f"b{batch}-{i}", f"第{batch}批第{i}号公告：项目{i * 7919 % 1000}落地。")
+                             for i in range(120)])
+    real_pool, pools = store_mod._search_pool, []
+    with store.read() as view:
+        assert sum(seg.ann is not None for seg, _m in view.segments) == 3
+        queries = [np.asarray(seg.arrays.vectors[7]) for seg, _m in view.segments]
+        monkeypatch.setattr(store_mod, "_search_pool", lambda: None)
+        alone = [view.dense(q, 10) for q in queries]
+        monkeypatch.setenv("POLICYQA_SEARCH_THREADS", "2")
+        monkeypatch.setattr(store_mod, "_pool", None)
+        monkeypatch.setattr(store_mod, "_search_pool", lambda: pools.append(real_pool()) or pools[-1])
+        pooled = [view.dense(q, 10) for q in queries]
+    assert pools and all(p is not None for p in pools)
+    for (s1, k1), (s2, k2) in zip(alone, pooled, strict=True):
+        assert k1.tolist() == k2.tolist() and s1.tolist() == s2.tolist() and len(k1) == 10
+
 def test_open_store_by_kind(tmp_path):
     store = open_store(StoreConfig(kind="local", data_dir=tmp_path, embedder=HASH))
     assert isinstance(store, Store) and "local" in BACKENDS

@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -89,6 +90,7 @@ class MilvusStore:
     def __init__(self, config: StoreConfig) -> None:
         self.target: Target = parse_uri(config.milvus_uri or "")
         self.location = self.target.shown
+        self.data_dir = Path(config.data_dir) if config.data_dir is not None else None
         self._token = config.milvus_token
         self.names = Names(config.milvus_prefix or "policyqa")
         self.client = connect(self.target, config.milvus_token, config.milvus_db)

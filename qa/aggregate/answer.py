@@ -47,7 +47,7 @@ def answer_corpus_wide(
     narrowed = merged_filters(filters, spec)
     got = gather(searcher, spec.anchors, spec.foreign, spec.actions, spec.stripped_question, narrowed, budget,
                  dense_floor)
-    canon = Canonicalizer(load_aliases(getattr(searcher.store, "data_dir", None)))
+    canon = Canonicalizer(load_aliases(searcher.store.data_dir))
     found = []
     signing_only = all(_SIGNING.search(a) for a in spec.actions)
     if got.anchors:

@@ -70,10 +70,11 @@ _GENERIC_HEAD = re.compile(
 def dict_pos_tokens(text: str) -> tuple[tuple[int, int, str, str], ...]:
     """(start, end, word, pos) from jieba's dictionary alone (no guessing at unknown words: several times
     faster, and the places it tags are the ones its dictionary knows)."""
-    import jieba.posseg
+    from qa.extract.tokens import _jieba
 
+    _jieba_module, posseg = _jieba()
     out, at = [], 0
-    for pair in jieba.posseg.cut(text, HMM=False):
+    for pair in posseg.cut(text, HMM=False):
         k = text.find(pair.word, at)
         if k < 0:
             continue

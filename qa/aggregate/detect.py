@@ -83,14 +83,21 @@ class AggregateQuestion:
         return self.question.replace(self.date_text, "") if self.date_text else self.question
 
 
+def _asked(q: str) -> tuple[str, int, int] | None:
+    """The category an English question asks for and the span of its asking phrase: "which (new energy)
+    companies", not "from which places ... firms" (the firms there are not what is asked)."""
+    first = None
+    for cat, pattern in _EN_CATEGORY.items():
+        m = re.search(rf"\b(?:which|what)\s+(?:[a-z'\-]+\s+){{0,2}}?(?:{pattern})", q)
+        if m and (first is None or m.start() < first[1]):
+            first = (cat, m.start(), m.end())
+    return first
+
+
 def _category(q: str, english: bool) -> tuple[str | None, str]:
     if english:
-        first = None
-        for cat, pattern in _EN_CATEGORY.items():
-            m = re.search(pattern, q)
-            if m and (first is None or m.start() < first[0]):
-                first = (m.start(), cat)
-        return (first[1], "") if first else (None, "")
+        asked = _asked(q)
+        return (asked[0], "") if asked else (None, "")
     cat, head = question_category(q)
     if cat in AGGREGATE_CATEGORIES:
         return cat, head
@@ -143,7 +150,8 @@ def detect(question: str) -> AggregateQuestion | None:
         actions = tuple(m.group(0) for m in _EN_ACTION_RE.finditer(q))
         if not actions:
             return None
-        rest = re.sub(_EN_CATEGORY[category], " ", q, count=1)  # the asked category; later ones are places
+        _cat, a, b = _asked(q) or (category, 0, 0)
+        rest = q[:a] + " " + q[b:]  # the asking phrase, modifiers included ("new energy"), is not a place
         rest = _EN_ACTION_RE.sub(" ", re.sub(r"\b(?:19|20)\d{2}\b", " ", rest))
         runs, run = [], []  # consecutive content words name one place: "shenzhen qianhai cooperation zone"
         for w in re.findall(r"[a-z][a-z\-]*|[^a-z\s]+", rest):

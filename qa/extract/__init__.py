@@ -11,6 +11,7 @@ Sentence splitting is not done here: callers use ``corpus.sentences.split_senten
 from __future__ import annotations
 
 from qa.extract.cedict import translate_terms
+from qa.extract.dense_relevance import Similarity
 from qa.extract.items import Item, Sentence
 from qa.extract.list_items import extract_list
 from qa.extract.quantity_items import extract_quantity
@@ -19,7 +20,7 @@ from qa.extract.terms import key_terms
 from qa.extract.time_items import extract_time
 from qa.question_type import QuestionType, has_han
 
-__all__ = ["Item", "Sentence", "extract_items", "key_terms"]
+__all__ = ["Item", "Sentence", "Similarity", "extract_items", "key_terms"]
 
 
 def extract_items(
@@ -28,6 +29,7 @@ def extract_items(
     sentences: list[Sentence],
     max_items: int = 20,
     translations: dict[str, list[tuple[str, float]]] | None = None,
+    similarity: Similarity | None = None,
 ) -> list[Item]:
     """Answer items for a question from its ranked candidate sentences.
 
@@ -35,7 +37,9 @@ def extract_items(
     hints nearest the key terms; TIME: the date nearest the key terms; OTHER: ``[]`` (answer with sentences).
     Every item is an exact substring of its sentence, with document offsets. ``translations``: the Chinese
     words of an English question's words, as the search planned them (``QueryPlan.translated``); when not
-    given, they are looked up in CC-CEDICT and kept where the sentences hold them.
+    given, they are looked up in CC-CEDICT and kept where the sentences hold them. ``similarity``: the
+    question's cosine to each of a list of sentence texts (the store's embedder); a time question in
+    English with a word the candidate sentences do not hold ranks them by it too.
     """
     if not sentences or qtype == QuestionType.OTHER or max_items <= 0:
         return []
@@ -47,7 +51,7 @@ def extract_items(
     if qtype == QuestionType.QUANTITY:
         return extract_quantity(question, sentences, norm, translations)[:max_items]
     if qtype == QuestionType.TIME:
-        return extract_time(question, sentences, norm, translations)[:max_items]
+        return extract_time(question, sentences, norm, translations, similarity)[:max_items]
     return []
 
 

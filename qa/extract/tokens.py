@@ -17,13 +17,16 @@ def is_han(ch: str) -> bool:
     return bool(ch) and HAN_RE.match(ch) is not None
 
 
-@lru_cache(maxsize=1)
 def _jieba():
-    import jieba
-    import jieba.posseg
+    """``(jieba, jieba.posseg)``, loaded once per process (dictionaries from a fast cache: qa.extract.jieba_dict)."""
+    from qa.extract.jieba_dict import load_jieba
 
-    jieba.setLogLevel(60)
-    return jieba, jieba.posseg
+    return load_jieba()
+
+
+def warm_up() -> None:
+    """Load jieba's dictionaries now (a CLI ask starts this beside the model load)."""
+    _jieba()
 
 
 @lru_cache(maxsize=8192)
