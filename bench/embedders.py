@@ -3,11 +3,16 @@
     python bench/embedders.py                          # speed + cosine on 96 news chunks, then DuReader
     python bench/embedders.py --no-dureader            # speed and cosine only (a few minutes)
     python bench/embedders.py --runtimes torch-fp32 onnx-int8 --passages 192
+    python bench/embedders.py --profile onnx-int8 --no-dureader   # also: where ONNX Runtime spends time
 
 Speed: the same real passages (chunks of the CCTV news corpus, title kept, "passage: " prompt) go
-through every runtime in one process, interleaved in slices of 32 with the order rotated each slice,
-so a neighbour's load falls on all of them alike; passages/s counts encode time only (tokenizing
-included, model load excluded and reported apart). torch-bf16 runs only where the CPU has
+through every runtime in one process, interleaved in slices of 64 (the slices ingest embeds,
+``index.ingest.EMBED_SLICE``) with the order rotated each slice, so a neighbour's load falls on all of
+them alike. Every runtime batches a slice alike: sorted by token length, 32 passages a batch, padded
+to the longest of its batch (sentence-transformers does so inside ``encode``, the ONNX embedder in
+``_encode``), so no runtime is timed on less padding than another. Passages/s counts encode time only
+(tokenizing included, model load excluded and reported apart). ``--profile`` runs the slices once more
+through an ONNX Runtime session with profiling on and prints each operator type's share of kernel time. torch-bf16 runs only where the CPU has
 avx512_bf16/AMX (elsewhere it is emulated and slow, and reported as skipped). Quality: the full
 DuReader-robust dev retrieval set (1,398 passages, 1,417 queries) is ingested per runtime into
 WORK/data/embedders-RUNTIME and searched through the real pipeline (dense and hybrid, R@5 and MRR@10);
@@ -35,11 +40,13 @@ from index.embedder import (  # noqa: E402
     cpu_supports_bf16,
     create_embedder,
     embed_threads,
+    onnx_session_options,
     parse_runtime,
     runtime_choices,
 )
+from index.ingest import EMBED_SLICE  # noqa: E402
 
-SLICE = 32
+SLICE = EMBED_SLICE
 
 
 def news_passages(n: int) -> list[str]:
@@ -88,6 +95,38 @@ def speed(names: list[str], passages: list[str], queries: list[str]) -> dict[str
     return rows
 
 
+def op_profile(name: str, passages: list[str], work: Path) -> list[tuple[str, float]]:
+    """Share of ONNX Runtime kernel time per operator type, encoding ``passages`` in slices as ``speed``."""
+    import json
+
+    import onnxruntime as ort
+
+    from index.model_export import MODEL_FILE, ensure_onnx_model
+
+    runtime, precision = parse_runtime(name)
+    if runtime != "onnx":
+        raise SystemExit(f"--profile: {name} is not an onnx runtime")
+    embedder = create_embedder(spec_of(name))
+    options = onnx_session_options()
+    options.enable_profiling = True
+    work.mkdir(parents=True, exist_ok=True)
+    options.profile_file_prefix = str(work / f"profile-{name}")
+    embedder.session = ort.InferenceSession(
+        str(ensure_onnx_model(precision) / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+    )
+    for start in range(0, len(passages), SLICE):
+        embedder.encode_passages(passages[start : start + SLICE])
+    trace = Path(embedder.session.end_profiling())
+    by_op: dict[str, float] = {}
+    for event in json.loads(trace.read_text(encoding="utf-8")):
+        if event.get("cat") == "Node" and event.get("name", "").endswith("_kernel_time"):
+            op = event["args"]["op_name"]
+            by_op[op] = by_op.get(op, 0.0) + float(event["dur"])
+    trace.unlink()
+    total = sum(by_op.values()) or 1.0
+    return sorted(((op, t / total) for op, t in by_op.items()), key=lambda x: -x[1])
+
+
 def dureader(names: list[str], work: Path, limit: int | None) -> dict[str, dict]:
     """R@5 / MRR@10 (dense and hybrid) on DuReader-robust dev per runtime, through the real pipeline."""
     from bench.eval_retrieval import evaluate
@@ -120,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="runtimes to evaluate on DuReader (default: those timed)")
     ap.add_argument("--limit", type=int, default=None, help="DuReader: only the first N queries")
     ap.add_argument("--work", type=Path, default=Path(".bench"))
+    ap.add_argument("--profile", nargs="+", default=[], choices=[n for n in runtime_choices() if n.startswith("onnx")],
+                    help="after timing, print where ONNX Runtime spends its kernel time for these runtimes")
     args = ap.parse_args(argv)
     names = ["torch-fp32"] + [n for n in args.runtimes if n != "torch-fp32"]
     if "torch-bf16" in names and not cpu_supports_bf16():
@@ -132,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"speed: {len(passages)} news chunks (mean {np.mean([len(p) for p in passages]):.0f} chars), "
           f"{len(queries)} DuReader queries", flush=True)
     rows = {} if args.no_speed else speed(names, passages, queries)
+    for name in args.profile:
+        shares = op_profile(name, passages, args.work)
+        print(f"{name} kernel time: " + ", ".join(f"{op} {100 * share:.1f}%" for op, share in shares if share >= 0.005),
+              flush=True)
     quality = {} if args.no_dureader else dureader(args.dureader_runtimes or names, args.work, args.limit)
     if args.no_speed:
         for name, q in quality.items():

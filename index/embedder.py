@@ -17,9 +17,12 @@ import hashlib
 import os
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 
 class Embedder(Protocol):
@@ -183,6 +186,21 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self._passage_prompt, show_progress)
 
 
+def onnx_session_options(threads: int | None = None) -> onnxruntime.SessionOptions:
+    """ONNX Runtime session options of the embedder: ``threads`` (default ``embed_threads()``) intra-op
+    threads, one inter-op thread, every graph optimization, and no spinning."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or embed_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle pool threads sleep instead of spinning: on a shared 2-core machine spinning steals the
+    # cores that the other requests and processes need (and measured no faster: bench/embedders.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 class OnnxEmbedder:
     """The ONNX export of the model (pooling and normalization in the graph) on ONNX Runtime.
 
@@ -199,13 +217,7 @@ class OnnxEmbedder:
 
         from index.subset_tokenizer import SubsetTokenizer
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or embed_threads()
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Idle pool threads sleep instead of spinning: on a shared 2-core machine spinning steals the
-        # cores that the other requests and processes need.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options = onnx_session_options(threads)
         # The session loads on a second thread while this one reads the tokenizer: ONNX Runtime releases
         # the GIL while it loads, the tokenizers' loads hold it, so the two overlap (CLI cold start).
         loaded: dict[str, object] = {}
