@@ -59,7 +59,7 @@ from index.tokenizer import tokenize
 
 INSERT_ROWS = 500  # chunk rows per insert request
 INSERT_POSTINGS = 5000  # posting rows per insert request
-FLUSH_AFTER = 1000  # a write of this many chunks ends with a flush
+FLUSH_AFTER = 1000  # chunk rows written by one process between flushes
 INSERT_TERMS = 5000  # terms rows per insert or upsert request
 QUERY_WINDOW = 16384  # Milvus' largest offset + limit
 DEFAULT_AVGDL = 240.0  # tokens per chunk; only used until the first batch sets the reference
@@ -103,6 +103,7 @@ class MilvusStore:
         self._embedder: Embedder | None = None
         self._embedder_lock = threading.Lock()
         self._romanized: dict[str, str | None] = {}
+        self._unflushed = 0  # chunk rows written by this process since its last flush
         with self.calls("open"):
             self.sparse = server_has_sparse(self.client)
             self.config = self._open_meta(config.embedder, config.dim, config.create)
@@ -445,11 +446,15 @@ class MilvusStore:
             if todo:
                 delta.update(self._write_versions(todo, embeddings, result))
             self._apply_df(delta)
-            if sum(len(d.chunks) for d in todo) >= FLUSH_AFTER:
-                # Seal what a bulk write left in growing segments so that searches use the built indexes
-                # (see NOTES-milvus.md for search p50 with and without).
-                for name in (self.names.chunks, self.names.terms):
+            self._unflushed += sum(len(d.chunks) for d in todo)
+            if self._unflushed >= FLUSH_AFTER:
+                # Seal the rows this process wrote into growing segments, so that searches use the built
+                # indexes: milvus-lite rebuilds an index of its unflushed rows for every search (see
+                # NOTES-milvus.md for search p50 with and without). Counted per process; a server also
+                # seals growing segments by its own size and time rules.
+                for name in (self.names.chunks, self.names.terms, self.names.documents):
                     self.client.flush(name, timeout=CALL_TIMEOUT)
+                self._unflushed = 0
             self.client.delete(self.names.meta, ids=[R.key("meta", pending)], timeout=CALL_TIMEOUT)
             self._set_meta({"last_version": new_version()})
         return result
