@@ -60,6 +60,7 @@ from index.tokenizer import tokenize
 INSERT_ROWS = 500  # chunk rows per insert request
 INSERT_POSTINGS = 5000  # posting rows per insert request
 FLUSH_AFTER = 1000  # chunk rows written by one process between flushes
+FLUSH_WRITE = 256  # a write of this many chunk rows flushes at its end (the last batch of a bulk ingest)
 INSERT_TERMS = 5000  # terms rows per insert or upsert request
 QUERY_WINDOW = 16384  # Milvus' largest offset + limit
 DEFAULT_AVGDL = 240.0  # tokens per chunk; only used until the first batch sets the reference
@@ -446,8 +447,9 @@ class MilvusStore:
             if todo:
                 delta.update(self._write_versions(todo, embeddings, result))
             self._apply_df(delta)
-            self._unflushed += sum(len(d.chunks) for d in todo)
-            if self._unflushed >= FLUSH_AFTER:
+            written = sum(len(d.chunks) for d in todo)
+            self._unflushed += written
+            if self._unflushed >= FLUSH_AFTER or written >= FLUSH_WRITE:
                 # Seal the rows this process wrote into growing segments, so that searches use the built
                 # indexes: milvus-lite rebuilds an index of its unflushed rows for every search (see
                 # NOTES-milvus.md for search p50 with and without). Counted per process; a server also
