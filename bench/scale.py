@@ -371,8 +371,8 @@ def run_size_milvus(n: int, work: Path, backend: str, uri: str, token: str | Non
            "add_p50_ms": pct(add_ms, 50), "add_max_ms": max(add_ms),
            "delete_p50_ms": pct(del_ms, 50), "delete_max_ms": max(del_ms)}
     out.update({f"hash_{k}": v for k, v in time_queries(store, qtexts, create_embedder(hash384), asks).items()})
-    if backend == "milvus-lite":
-        out["disk_mb"] = Path(uri).stat().st_size / 2**20
+    if backend == "milvus-lite":  # milvus-lite 3.x keeps a folder, earlier versions one file
+        out["disk_mb"] = du_mb(Path(uri)) if Path(uri).is_dir() else Path(uri).stat().st_size / 2**20
     store.shutdown()
     print(f"[{backend} {n}] {json.dumps({k: round(v, 3) for k, v in out.items()})}", flush=True)
     return out

@@ -165,8 +165,8 @@ def test_concurrent_writers_of_one_document_last_writer_wins(tmp_path):
         text = a.get_document(versions[0].doc_id)["normalized"]
         doc = next(d for d in versions if d.text == text)
         assert len(chunks) == len(doc.chunks)
-        postings = _rows(a, a.names.postings)
-        assert {r["version"] for r in postings} == {winner}
+        postings = _rows(a, a.names.postings)  # milvus-lite has sparse vectors: a corpus there keeps none
+        assert not a.postings and postings == []
         a.write([], delete=[versions[0].doc_id])
         assert _rows(a, a.names.chunks) == []
 
@@ -271,7 +271,7 @@ def test_term_statistics_equal_the_local_stores_through_adds_updates_deletes(tmp
         assert stats(milvus) == stats(local)
     expected = stats(milvus)
     assert expected[1]["推进"] > 0 and any(v == 0 for v in expected[1].values()) and expected[2]
-    milvus.repair()  # the exact recount from the postings agrees with the maintained counts
+    milvus.repair()  # the exact recount from the chunk texts agrees with the maintained counts
     assert stats(milvus) == expected
 
 

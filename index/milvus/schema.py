@@ -5,9 +5,10 @@
 ``{prefix}_documents``  one row per document part: part 0 holds the metadata (the commit marker of a
                         version); every part holds a slice of the zlib+base64 JSON of the whole document
                         (original, normalized, offsets, raw), split where VARCHAR's 65,535 bytes need it.
-``{prefix}_postings``   one row per (token, chunk): candidates by term, the exact recount of term
-                        statistics (``repair``), and BM25 scoring itself on servers without sparse
-                        vectors (Milvus < 2.4).
+``{prefix}_postings``   one row per (token, chunk), written only on servers without sparse vectors
+                        (Milvus < 2.4, and corpora written before postings became optional): BM25
+                        scoring there, candidates by term, the exact recount of term statistics.
+                        Elsewhere the chunk rows' sparse vectors and texts serve all three.
 ``{prefix}_terms``      one row per token, keyed by a hash of it: its chunk frequency ``df`` (over
                         committed chunks, maintained by every write) and its toneless pinyin ``key``; a
                         query reads all its tokens' statistics with one primary-key ``id in [...]``.

@@ -12,12 +12,17 @@ rows of a version with no marker: invisible to readers, removed by the next writ
 by ``repair()``; re-running the ingest therefore never duplicates a chunk.
 
 Term statistics. After settling, a write adds to each token's ``df`` in the terms collection the
-chunks its winning versions hold and subtracts those of the versions they replaced or deleted (read
-from the postings of the committed version just before). Exact for one writer at a time (each store
+chunks its winning versions hold and subtracts those of the versions they replaced or deleted (the
+committed version just before, its chunk texts tokenized again; from its postings where the corpus has
+them). Exact for one writer at a time (each store
 serializes its writes under a lock). Milvus has no transactions, so two *processes* writing documents
 that share tokens at the same moment can lose one's update (read-add-upsert), and a writer killed
 between its commit marker and its statistics leaves them off; such a writer leaves a ``df_pending``
-meta row, and ``repair()`` recounts every token exactly from the postings of committed versions.
+meta row, and ``repair()`` recounts every token exactly from the committed versions.
+
+Postings. Corpora with sparse vectors (milvus-lite, Milvus >= 2.4) write no posting rows: the sparse
+field serves BM25 and candidates by term, and posting rows (about 190 per chunk) were most of a bulk
+ingest's time. Servers without sparse vectors (Milvus 2.3) keep one posting row per (token, chunk).
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ from index.tokenizer import tokenize
 
 INSERT_ROWS = 500  # chunk rows per insert request
 INSERT_POSTINGS = 5000  # posting rows per insert request
+FLUSH_AFTER = 1000  # chunk rows written by one process between flushes
+FLUSH_WRITE = 256  # a write of this many chunk rows flushes at its end (the last batch of a bulk ingest)
+INSERT_TERMS = 5000  # terms rows per insert or upsert request
 QUERY_WINDOW = 16384  # Milvus' largest offset + limit
 DEFAULT_AVGDL = 240.0  # tokens per chunk; only used until the first batch sets the reference
 
@@ -98,6 +106,7 @@ class MilvusStore:
         self._embedder: Embedder | None = None
         self._embedder_lock = threading.Lock()
         self._romanized: dict[str, str | None] = {}
+        self._unflushed = 0  # chunk rows written by this process since its last flush
         with self.calls("open"):
             self.sparse = server_has_sparse(self.client)
             self.config = self._open_meta(config.embedder, config.dim, config.create)
@@ -172,6 +181,8 @@ class MilvusStore:
                     f"{self.location}: {self.names.prefix}_* was built with sparse vectors; this server has none"
                 )
             self.sparse = meta.get("lexical", "sparse") == "sparse"
+            # Corpora written before postings became optional (no "postings" key) keep writing them.
+            self.postings = meta.get("postings", "1") == "1"
             create_collections(self.client, self.names, dim, self.sparse)  # a crash mid-creation
             return {"embedder": stored.as_dict(), "dim": dim, "lexical": meta.get("lexical"),
                     "avgdl": meta.get("avgdl"), "store": "milvus", "uri": self.location,
@@ -182,9 +193,10 @@ class MilvusStore:
         if dim is None:
             dim = int(create_embedder(spec).dim) if spec.backend == "hash" else self._model_dim(spec)
         lexical = "sparse" if self.sparse else "postings"
+        self.postings = not self.sparse
         create_collections(self.client, self.names, dim, self.sparse)
         self._set_meta({"embedder": json.dumps(spec.as_dict()), "dim": str(dim), "lexical": lexical,
-                        "schema": SCHEMA_VERSION})
+                        "schema": SCHEMA_VERSION, "postings": "1" if self.postings else "0"})
         return {"embedder": spec.as_dict(), "dim": dim, "lexical": lexical, "avgdl": None, "store": "milvus",
                 "uri": self.location, "prefix": self.names.prefix}
 
@@ -256,15 +268,22 @@ class MilvusStore:
         return int(rows[0]["count(*)"]) if rows else 0
 
     def term_frequencies(self, tokens: list[str]) -> dict[str, int]:
-        """Stored chunk frequency of each token (0 when absent): primary-key lookups, 1,000 per query."""
+        """Stored chunk frequency of each token (0 when absent)."""
         out = dict.fromkeys(tokens, 0)
+        out.update(self._stored_terms(tokens))
+        return out
+
+    def _stored_terms(self, tokens: list[str]) -> dict[str, int]:
+        """Chunk frequency of the tokens that have a terms row: primary-key lookups, 1,000 per query."""
+        out: dict[str, int] = {}
+        wanted = set(tokens)
         for i in range(0, len(tokens), 1000):
             part = [t for t in tokens[i : i + 1000] if _storable(t)]
             if not part:
                 continue
             rows = self.client.query(self.names.terms, filter=R.in_list("id", [_term_key(t) for t in part]),
                                      output_fields=["token", "df"], limit=len(part), timeout=CALL_TIMEOUT)
-            out.update((r["token"], int(r["df"])) for r in rows if r["token"] in out)
+            out.update((r["token"], int(r["df"])) for r in rows if r["token"] in wanted)
         return out
 
     # ----- StoreBackend reads --------------------------------------------------------------------
@@ -430,14 +449,29 @@ class MilvusStore:
             if todo:
                 delta.update(self._write_versions(todo, embeddings, result))
             self._apply_df(delta)
+            written = sum(len(d.chunks) for d in todo)
+            self._unflushed += written
+            if self._unflushed >= FLUSH_AFTER or written >= FLUSH_WRITE:
+                # Seal the rows this process wrote into growing segments, so that searches use the built
+                # indexes: milvus-lite rebuilds an index of its unflushed rows for every search (see
+                # NOTES-milvus.md for search p50 with and without). Counted per process; a server also
+                # seals growing segments by its own size and time rules.
+                for name in (self.names.chunks, self.names.terms, self.names.documents):
+                    self.client.flush(name, timeout=CALL_TIMEOUT)
+                self._unflushed = 0
             self.client.delete(self.names.meta, ids=[R.key("meta", pending)], timeout=CALL_TIMEOUT)
             self._set_meta({"last_version": new_version()})
         return result
 
+    def _version_collections(self) -> tuple[str, ...]:
+        """The collections holding rows of a document version, the commit marker's first."""
+        names = (self.names.documents, self.names.chunks)
+        return (*names, self.names.postings) if self.postings else names
+
     def _delete_docs(self, doc_ids: list[str]) -> None:
         for i in range(0, len(doc_ids), 200):
             expr = R.in_list("doc_id", doc_ids[i : i + 200])
-            for name in (self.names.documents, self.names.chunks, self.names.postings):  # marker first
+            for name in self._version_collections():  # marker first
                 self.client.delete(name, filter=expr, timeout=CALL_TIMEOUT)
 
     def _write_versions(self, docs: list[Document], embeddings: list[np.ndarray], result: WriteResult) -> Counter:
@@ -473,12 +507,11 @@ class MilvusStore:
                 if self.sparse:
                     row["sparse"] = R.sparse_vector(weights) or {0: 0.0}
                 chunk_rows.append(row)
-                for tok, w in weights.items():
-                    if not _storable(tok):
-                        continue
-                    posting_rows.append({"id": R.key(str(pk), tok), "token": tok, "chunk": pk, "doc_id": doc.doc_id,
-                                         "version": version, "date": doc.date or "", "source": doc.source or "",
-                                         "weight": float(w), "_v": [0.0, 0.0]})
+                posting_rows.extend(
+                    {"id": R.key(str(pk), tok), "token": tok, "chunk": pk, "doc_id": doc.doc_id,
+                     "version": version, "date": doc.date or "", "source": doc.source or "",
+                     "weight": float(w), "_v": [0.0, 0.0]}
+                    for tok, w in (weights.items() if self.postings else ()) if _storable(tok))
             old = existing.get(doc.doc_id)
             stored = {"doc_id": doc.doc_id, "title": doc.title, "date": doc.date, "source": doc.source,
                       "url": doc.url, "path": doc.path, "source_path": getattr(doc, "source_path", None),
@@ -503,7 +536,8 @@ class MilvusStore:
                     part_rows.append(row)
             (result.updated if old else result.added).append(doc.doc_id)
         self._insert(self.names.chunks, chunk_rows, INSERT_ROWS)
-        self._insert(self.names.postings, posting_rows, INSERT_POSTINGS)
+        if posting_rows:
+            self._insert(self.names.postings, posting_rows, INSERT_POSTINGS)
         self._insert(self.names.documents, part_rows, 50)
         self._crash_point("before-commit")
         self._insert(self.names.documents, head_rows, 50)  # the commit markers
@@ -528,7 +562,7 @@ class MilvusStore:
         for ids, cond in ((won, f"version < {R.lit(version)}"), (lost, f"version == {R.lit(version)}")):
             for i in range(0, len(ids), 200):
                 expr = R.both(R.in_list("doc_id", ids[i : i + 200]), cond)
-                for name in (self.names.documents, self.names.chunks, self.names.postings):
+                for name in self._version_collections():
                     self.client.delete(name, filter=expr, timeout=CALL_TIMEOUT)
         return won
 
@@ -543,15 +577,27 @@ class MilvusStore:
                     self._settle([doc_id], heads[doc_id]["version"])
 
     def _committed_df_by_doc(self, doc_ids: list[str], heads: dict[str, dict]) -> dict[str, Counter]:
-        """Per document, the chunks of its committed version holding each token (from its postings)."""
+        """Per document, the chunks of its committed version holding each token: from its postings, or
+        (corpora without postings) its chunk rows' title and text tokenized again, as the write did."""
         out: dict[str, Counter] = {}
         for i in range(0, len(doc_ids), 200):
-            rows = self.query_all(self.names.postings, R.in_list("doc_id", doc_ids[i : i + 200]),
-                                  ["doc_id", "version", "token"])
-            for r in rows:
-                if heads.get(r["doc_id"], {}).get("version") == r["version"]:
-                    out.setdefault(r["doc_id"], Counter())[r["token"]] += 1
+            expr = R.in_list("doc_id", doc_ids[i : i + 200])
+            for r in self._committed_tokens(expr, heads):
+                out.setdefault(r[0], Counter())[r[1]] += 1
         return out
+
+    def _committed_tokens(self, expr: str, heads: dict[str, dict]):
+        """``(doc_id, token)`` once per committed chunk (among rows matching ``expr``) holding the token."""
+        if self.postings:
+            for r in self.query_all(self.names.postings, expr, ["doc_id", "version", "token"]):
+                if heads.get(r["doc_id"], {}).get("version") == r["version"]:
+                    yield r["doc_id"], r["token"]
+            return
+        for r in self.query_all(self.names.chunks, expr, ["doc_id", "version", "title", "text"]):
+            if heads.get(r["doc_id"], {}).get("version") == r["version"]:
+                for tok in set(tokenize(embed_text(r["title"], r["text"]))):
+                    if _storable(tok):
+                        yield r["doc_id"], tok
 
     def _committed_df(self, doc_ids: list[str], heads: dict[str, dict]) -> Counter:
         total: Counter = Counter()
@@ -562,26 +608,24 @@ class MilvusStore:
     def _apply_df(self, delta: Counter, absolute: bool = False) -> None:
         """Add ``delta`` to the tokens' stored chunk frequencies (set them with ``absolute``)."""
         changes = [t for t, d in delta.items() if (d or absolute) and _storable(t)]
-        rows = []
-        for i in range(0, len(changes), 1000):
-            part = changes[i : i + 1000]
-            stored = {} if absolute else self.term_frequencies(part)
-            for tok in part:
-                if tok not in self._romanized:
-                    key = romanize(tok) or ""
-                    self._romanized[tok] = key if len(key.encode("utf-8")) <= 128 else ""
-                rows.append({"id": _term_key(tok), "token": tok, "key": self._romanized[tok],
-                             "df": max(0, stored.get(tok, 0) + int(delta[tok])), "_v": [0.0, 0.0]})
-        for i in range(0, len(rows), INSERT_POSTINGS):
-            self.client.upsert(self.names.terms, rows[i : i + INSERT_POSTINGS], timeout=CALL_TIMEOUT)
+        stored = {} if absolute else self._stored_terms(changes)
+        new_rows, changed_rows = [], []
+        for tok in changes:
+            if tok not in self._romanized:
+                key = romanize(tok) or ""
+                self._romanized[tok] = key if len(key.encode("utf-8")) <= 128 else ""
+            row = {"id": _term_key(tok), "token": tok, "key": self._romanized[tok],
+                   "df": max(0, stored.get(tok, 0) + int(delta[tok])), "_v": [0.0, 0.0]}
+            (changed_rows if absolute or tok in stored else new_rows).append(row)
+        # Tokens without a row are inserted (half an upsert's cost: no delete); the others upserted.
+        self._insert(self.names.terms, new_rows, INSERT_TERMS)
+        for i in range(0, len(changed_rows), INSERT_TERMS):
+            self.client.upsert(self.names.terms, changed_rows[i : i + INSERT_TERMS], timeout=CALL_TIMEOUT)
 
     def recount_terms(self) -> None:
-        """Set every token's chunk frequency from the postings of committed versions (exact)."""
+        """Set every token's chunk frequency from the committed versions' postings or chunk texts (exact)."""
         heads = self.heads_all()
-        counts: Counter = Counter()
-        for r in self.query_all(self.names.postings, "id >= 0", ["doc_id", "version", "token"]):
-            if heads.get(r["doc_id"], {}).get("version") == r["version"]:
-                counts[r["token"]] += 1
+        counts: Counter = Counter(tok for _doc, tok in self._committed_tokens("id >= 0", heads))
         for r in self.query_all(self.names.terms, "df > 0", ["token"]):
             counts.setdefault(r["token"], 0)
         self._apply_df(counts, absolute=True)
@@ -601,7 +645,7 @@ class MilvusStore:
                 expr = f"doc_id == {R.lit(doc_id)}"
                 if head:
                     expr = R.both(expr, f"version != {R.lit(head['version'])}")
-                for name in (self.names.documents, self.names.chunks, self.names.postings):
+                for name in self._version_collections():
                     self.client.delete(name, filter=expr, timeout=CALL_TIMEOUT)
             self.recount_terms()
         return len(stale)

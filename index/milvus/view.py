@@ -130,7 +130,6 @@ class MilvusReadView:
     def term_candidates(self, tokens: list[str], budget: int, where: Filter = NO_FILTER) -> tuple[np.ndarray, bool]:
         """Keys of chunks holding any of ``tokens``, rarest tokens first, at most ``budget``."""
         present = sorted((df, t) for t, df in self.terms.prefetch(tokens).items())
-        store = self.store
         keys: dict[int, None] = {}
         cut = False
         for df, tok in present:
@@ -140,16 +139,30 @@ class MilvusReadView:
             if left <= 0:
                 cut = True
                 break
-            rows = store.client.query(
-                store.names.postings, filter=R.both(f"token == {R.lit(tok)}", R.where_expr(where)),
-                output_fields=["chunk"], limit=min(MAX_LIMIT, left + len(keys)), timeout=CALL_TIMEOUT,
-            )
-            for r in rows:
+            for key in self._holding(tok, min(MAX_LIMIT, left + len(keys)), where):
                 if len(keys) >= budget:
                     cut = True
                     break
-                keys.setdefault(r["chunk"])
+                keys.setdefault(key)
         return np.fromiter(keys, dtype=np.int64, count=len(keys)), cut
+
+    def _holding(self, token: str, limit: int, where: Filter) -> list[int]:
+        """Keys of at most ``limit`` chunks holding ``token``: its posting rows, or on corpora without
+        postings a sparse search for the token's dimension alone (every chunk with a positive weight
+        there; a 32-bit hash collision would add another token's chunks)."""
+        store = self.store
+        if store.postings:
+            rows = store.client.query(
+                store.names.postings, filter=R.both(f"token == {R.lit(token)}", R.where_expr(where)),
+                output_fields=["chunk"], limit=limit, timeout=CALL_TIMEOUT,
+            )
+            return [r["chunk"] for r in rows]
+        hits = store.client.search(
+            store.names.chunks, data=[{R.token_dim(token): 1.0}], anns_field="sparse", limit=limit,
+            filter=R.where_expr(where), output_fields=[],
+            search_params={"metric_type": "IP", "params": {"drop_ratio_search": 0.0}}, timeout=CALL_TIMEOUT,
+        )[0]
+        return [h["id"] for h in hits if h["distance"] > 0]
 
     def chunks(self, keys: Iterable[int]) -> dict[int, ChunkRow]:
         """Chunk rows of committed versions, by key."""
