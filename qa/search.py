@@ -195,9 +195,8 @@ class Searcher:
         with self.store.read() as view:
             cands, plan = self._scored(view, query, filters, max(self.depth, 4 * k), mode)
             rows = _RowReader(view)
-            if _uses_rare(how):  # the rare-term bonus reads every candidate's text
-                rows.fetch(set(cands.dense) | set(cands.lexical))
-                cands.rare = _rare_term_coverage(plan, rows.rows, resolve_terms(view, plan.tokens), view.n_chunks)
+            if _uses_rare(how):
+                _score_rare(view, cands, plan, rows)
             hits = _collapse(fuse(cands, how), rows, k, cands.dense)
             maps = view.offsets([h.doc_id for h in hits]) if offsets else {}
             wanted = list(plan.tokens) + list(terms(plan) if terms else [])
@@ -215,9 +214,9 @@ class Searcher:
         self, view: ReadView, query: str, filters: Filters | None, depth: int, mode: str
     ) -> tuple[Candidates, dict[int, ChunkRow], QueryPlan]:
         cands, plan = self._scored(view, query, filters, depth, mode)
-        rows = view.chunks(set(cands.dense) | set(cands.lexical))
-        cands.rare = _rare_term_coverage(plan, rows, resolve_terms(view, plan.tokens), view.n_chunks)
-        return cands, rows, plan
+        rows = _RowReader(view)
+        _score_rare(view, cands, plan, rows)
+        return cands, rows.rows, plan
 
     def _scored(
         self, view: ReadView, query: str, filters: Filters | None, depth: int, mode: str
@@ -234,6 +233,12 @@ class Searcher:
         if mode in ("hybrid", "bm25"):
             cands.lexical = _as_dict(*view.lexical(plan.tokens, depth, where))
         return cands, plan
+
+
+def _score_rare(view: ReadView, cands: Candidates, plan: QueryPlan, rows: _RowReader) -> None:
+    """Read every candidate's row and set ``cands.rare``: the rare-term signal needs their texts."""
+    rows.fetch(set(cands.dense) | set(cands.lexical))
+    cands.rare = _rare_term_coverage(plan, rows.rows, resolve_terms(view, plan.tokens), view.n_chunks)
 
 
 def _uses_rare(how: str) -> bool:
