@@ -86,10 +86,9 @@ class SubsetTokenizer:
     """``encode(texts)`` -> the token ids the full tokenizer gives, truncated to ``max_tokens``.
 
     ``full`` returns the full tokenizer, set to truncate to ``max_tokens``, for the texts this one leaves
-    to it (default: loaded here on first use)."""
+    to it (the caller owns it and loads it when first asked)."""
 
-    def __init__(self, tokenizer_json: str | os.PathLike, max_tokens: int,
-                 full: Callable[[], Any] | None = None) -> None:
+    def __init__(self, tokenizer_json: str | os.PathLike, max_tokens: int, full: Callable[[], Any]) -> None:
         from tokenizers import Tokenizer
 
         self.source = Path(tokenizer_json)
@@ -113,23 +112,11 @@ class SubsetTokenizer:
         self.added = tuple(meta["added"])
         self.shell = Tokenizer.from_str((directory / "shell.json").read_text(encoding="utf-8"))
         self._lock = threading.Lock()
-        self._full = None
 
     @property
     def full(self) -> Any:
-        """The full ``tokenizers.Tokenizer``, truncating to ``max_tokens`` (loaded on first use)."""
-        if self._full_provider is not None:
-            return self._full_provider()
-        if self._full is None:
-            from tokenizers import Tokenizer
-
-            with self._lock:
-                if self._full is None:
-                    tok = Tokenizer.from_file(str(self.source))
-                    tok.enable_truncation(self.max_tokens)
-                    tok.no_padding()
-                    self._full = tok
-        return self._full
+        """The full ``tokenizers.Tokenizer``, truncating to ``max_tokens`` (from the caller's ``full``)."""
+        return self._full_provider()
 
     def handles(self, text: str) -> bool:
         """Whether ``encode`` reproduces ``text`` itself (else it asks the full tokenizer)."""
