@@ -285,3 +285,28 @@ def test_collections_of_an_older_schema_are_refused_in_one_line(tmp_path):
         open_milvus_store(StoreConfig(kind="milvus", milvus_uri=store.location, milvus_prefix="o"))
     assert "\n" not in str(info.value) and store.location in str(info.value)
     assert store.stats()["documents"] == 1
+
+
+def test_collections_another_process_just_created_are_loaded_before_use(tmp_path, monkeypatch):
+    """The interleaving behind two servers starting together on an empty Milvus: this process finds no
+    collections to load, then another creates them (indexed, not yet loaded) before this one reads its
+    meta. The open loads what it reads instead of failing with "collection not loaded"."""
+    require(milvus_lite_missing() is None, milvus_lite_missing() or "")
+    from index.milvus import schema
+    from index.milvus.store import MilvusStore
+
+    first = open_backend("milvus", tmp_path)  # only to reach the client and names of this uri and prefix
+    client, names = first.client, first.names
+    first.drop()
+    original = MilvusStore._load
+
+    def load_then_another_creates(self):
+        original(self)
+        schema.create_collections(client, names, 64, True)
+        for name in names.all():
+            client.release_collection(name)
+
+    monkeypatch.setattr(MilvusStore, "_load", load_then_another_creates)
+    store = open_backend("milvus", tmp_path)
+    store.write(documents(2))
+    assert store.stats()["documents"] == 2

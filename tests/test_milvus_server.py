@@ -101,6 +101,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+_OPEN_ONE = """
+import sys
+from index.backend import StoreConfig
+from index.embedder import EmbedderSpec
+from index.milvus import open_milvus_store
+store = open_milvus_store(StoreConfig(kind="milvus", milvus_uri=sys.argv[1], milvus_token=sys.argv[2],
+                                      milvus_prefix=sys.argv[3], embedder=EmbedderSpec("hash", "64")))
+print(store.stats()["documents"])
+"""
+
+
+def test_processes_opening_one_new_corpus_at_once_all_open_it(server):
+    """Several processes creating the same new collections at once (two servers started together on an
+    empty Milvus): each one opens the corpus, none finds a collection another just made and not loaded."""
+    prefix = "race"
+    procs = [subprocess.Popen([sys.executable, "-c", _OPEN_ONE, server.uri, TOKEN, prefix], cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [p.communicate(timeout=180) for p in procs]
+    for p, (out, err) in zip(procs, results, strict=True):
+        assert p.returncode == 0, err
+        assert out.strip() == "0"
+    store = _open(server.uri, prefix)
+    assert store.stats()["documents"] == 0 and store.config["dim"] == 64
+
+
 def test_two_servers_on_one_milvus_see_each_others_writes(server, tmp_path):
     procs, urls = [], []
     try:

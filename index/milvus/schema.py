@@ -110,6 +110,18 @@ def load_collection(client, name: str, timeout: float) -> None:
             time.sleep(0.2)
 
 
+def ensure_loaded(client, name: str, timeout: float) -> None:
+    """Load ``name`` unless it is loaded already. Another process may have just created it (two servers
+    opening one new corpus at once), so a collection that exists is never assumed to be loaded."""
+    state = str(client.get_load_state(name).get("state", ""))
+    if "Loaded" not in state:
+        load_collection(client, name, timeout)
+
+
+def _already_exists(e: Exception) -> bool:
+    return "already exist" in str(e).lower()
+
+
 def create_collections(client, names: Names, dim: int, sparse: bool) -> None:
     """Create whichever collections are missing (consistency level Strong: a write is seen by the next read)."""
     from pymilvus import DataType, MilvusClient
@@ -117,17 +129,26 @@ def create_collections(client, names: Names, dim: int, sparse: bool) -> None:
     scalar = scalar_index(client)
 
     def new(name: str, build) -> None:
-        if client.has_collection(name):
-            return
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("id", DataType.INT64, is_primary=True)
         index = client.prepare_index_params()
         build(schema, index, DataType)
-        client.create_collection(name, schema=schema, consistency_level="Strong")
-        # The collection is empty, so its indexes are built at once; pymilvus would otherwise poll each
-        # index's state with a half-second sleep (15 indexes: 7.5 s for every new corpus).
-        client.create_index(name, index, sync=False)
-        load_collection(client, name, CREATE_TIMEOUT)
+        if not client.has_collection(name):
+            try:
+                client.create_collection(name, schema=schema, consistency_level="Strong")
+            except Exception as e:
+                if not _already_exists(e):  # another process created it between the check and here
+                    raise
+        if not client.list_indexes(name):
+            # The collection is empty, so its indexes are built at once; pymilvus would otherwise poll each
+            # index's state with a half-second sleep (15 indexes: 7.5 s for every new corpus). Two creators
+            # racing here ask for the same indexes, which Milvus accepts twice.
+            try:
+                client.create_index(name, index, sync=False)
+            except Exception as e:
+                if not _already_exists(e):
+                    raise
+        ensure_loaded(client, name, CREATE_TIMEOUT)
 
     def meta(s, ix, T):
         s.add_field("key", T.VARCHAR, max_length=256)

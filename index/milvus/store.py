@@ -47,11 +47,12 @@ from index.embedder import Embedder, EmbedderSpec, create_embedder
 from index.milvus import rows as R
 from index.milvus.connection import CALL_TIMEOUT, Target, connect, describe, parse_uri
 from index.milvus.schema import (
+    CREATE_TIMEOUT,
     MAX_TOKEN_BYTES,
     SCHEMA_VERSION,
     Names,
     create_collections,
-    load_collection,
+    ensure_loaded,
     server_has_sparse,
     vector_dim,
 )
@@ -134,13 +135,12 @@ class MilvusStore:
         released)."""
         for name in self.names.all():
             if self.client.has_collection(name):
-                state = str(self.client.get_load_state(name).get("state", ""))
-                if "Loaded" not in state:
-                    load_collection(self.client, name, CALL_TIMEOUT)
+                ensure_loaded(self.client, name, CALL_TIMEOUT)
 
     def _meta(self) -> dict[str, str]:
         if not self.client.has_collection(self.names.meta):
             return {}
+        ensure_loaded(self.client, self.names.meta, CREATE_TIMEOUT)  # it may be another process's, just created
         rows = self.client.query(self.names.meta, filter="id >= 0", output_fields=["key", "value"], limit=1000)
         return {r["key"]: r["value"] for r in rows}
 
