@@ -11,7 +11,7 @@ import numpy as np
 from corpus.normalize import normalize_query
 from index.backend import ChunkRow, Filter, ReadView, StoreBackend
 from index.tokenizer import tokenize_query
-from qa import fusion
+from qa import fusion, overlap
 from qa.dedup import is_near_duplicate, shingles
 from qa.extract.cedict import translate, translate_terms
 from qa.fusion import FUSERS, Candidates, fuse
@@ -227,11 +227,17 @@ class Searcher:
         where = (filters or Filters()).where()
         plan = plan_query(query, view.bridge, view.terms)
         cands = Candidates()
+        encoding = None
         if mode in ("hybrid", "dense") and view.n_chunks:
-            qvec = self.store.embedder.encode_queries([plan.dense_text])[0]
-            cands.dense = _as_dict(*view.dense(qvec, depth, where))
+            embedder = self.store.embedder
+            text = plan.dense_text
+            # The query encodes on a spare thread while this one scores its terms (see qa.overlap).
+            encoding = overlap.start(lambda: embedder.encode_queries([text])[0]) if mode == "hybrid" \
+                else overlap.Pending(lambda: embedder.encode_queries([text])[0])
         if mode in ("hybrid", "bm25"):
             cands.lexical = _as_dict(*view.lexical(plan.tokens, depth, where))
+        if encoding is not None:
+            cands.dense = _as_dict(*view.dense(encoding.result(), depth, where))
         return cands, plan
 
 
