@@ -20,7 +20,7 @@ from bench.milvus_parity import spec_of  # noqa: E402
 from index.backend import StoreConfig  # noqa: E402
 from index.embedder import create_embedder  # noqa: E402
 from index.stores import open_store  # noqa: E402
-from qa.answer import Answerer  # noqa: E402
+from qa.routes import answerer  # noqa: E402
 from qa.search import Searcher  # noqa: E402
 
 
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     answerers = []
     for s in stores:
         s.use_embedder(embedder)
-        answerers.append(Answerer(Searcher(s)))
+        answerers.append(answerer(Searcher(s)))
     queries = load_retrieval_set(args.set).queries[: args.limit]
     shared = same = same_answer = 0
     for q in queries:

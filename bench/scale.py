@@ -233,12 +233,12 @@ def date_filter(share: float) -> Filter:
 
 
 def time_queries(store: Store, texts: list[str], embedder, asks: int) -> dict:
-    from qa.answer import Answerer
+    from qa.routes import answerer as make_answerer
     from qa.search import Searcher
 
     store.use_embedder(embedder)
     searcher = Searcher(store)
-    answerer = Answerer(searcher)
+    answerer = make_answerer(searcher)
     for t in texts[:3]:
         searcher.search(t)  # warm
     search_ms = []

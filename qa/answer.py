@@ -7,6 +7,7 @@ Every citation's ``quote`` is exactly ``normalized_text[start:end]`` of its docu
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -125,21 +126,26 @@ def _cited_first(
     )
 
 
+Route = Callable[["Answerer", str, int, "Filters | None"], "Answer | None"]
+"""A kind of question answered its own way (``qa.aggregate.route``: corpus-wide lists); None passes it on."""
+
+
 class Answerer:
     """Answers questions from one store's search results."""
 
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(self, searcher: Searcher, routes: Sequence[Route] = ()) -> None:
+        """``routes`` are tried in turn before the top-k answer (``qa.routes.answerer`` gives the usual)."""
         self.searcher = searcher
+        self.routes = tuple(routes)
 
     def ask(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:
-        """Answer ``question``: corpus-wide (qa.aggregate) when it asks which firms/projects took an action
-        in a place, with every mention cited and ``k`` plain passages after them; else from the top ``k``."""
+        """Answer ``question``: by the first route that takes it (corpus-wide lists, with every mention
+        cited and ``k`` plain passages after them), else from the top ``k`` passages."""
         if question and question.strip():
-            from qa.aggregate import answer_corpus_wide, detect
-
-            spec = detect(question)
-            if spec is not None:
-                return answer_corpus_wide(self, spec, k, filters)
+            for route in self.routes:
+                answer = route(self, question, k, filters)
+                if answer is not None:
+                    return answer
         return self.ask_top_k(question, k, filters)
 
     def ask_top_k(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from index.backend import StoreBackend, StoreConfig
 from index.embedder import EmbedderSpec
 from index.stores import open_store, store_exists
-from qa.answer import Answer, Answerer
+from qa import routes
+from qa.answer import Answer
 from qa.llm import GenerationStream, Generator, generator_for
 from qa.search import Filters, Hit, Searcher
 
@@ -59,7 +60,7 @@ class Engine:
             store = open_store(StoreConfig(kind="local", data_dir=data, embedder=embedder))
         self.store = store
         self.searcher = Searcher(self.store)
-        self.answerer = Answerer(self.searcher)
+        self.answerer = routes.answerer(self.searcher)
         self._warming: list[threading.Thread] = []
 
     def warm_up(self, extraction: bool = False) -> None:

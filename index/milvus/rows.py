@@ -106,3 +106,12 @@ def vector_checksum(vectors: np.ndarray) -> str:
     """sha256 of float32 little-endian vectors, rounded to 6 decimals (what survives a store round trip)."""
     arr = np.round(np.asarray(vectors, dtype=np.float64), 6).astype("<f4")
     return hashlib.sha256(arr.tobytes()).hexdigest()
+
+
+DOCUMENT_FIELDS = ("doc_id", "title", "date", "source", "url", "path", "source_path", "original", "normalized",
+                   "body_start", "raw", "added_at", "updated_at")
+
+
+def public_document(stored: dict) -> dict:
+    """A stored document as the store interface shows it (no offsets array, no hash)."""
+    return {k: stored.get(k) for k in DOCUMENT_FIELDS}

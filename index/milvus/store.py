@@ -84,15 +84,6 @@ def dedup_key(text: str) -> str:
     return _dedup_key(text)
 
 
-DOCUMENT_FIELDS = ("doc_id", "title", "date", "source", "url", "path", "source_path", "original", "normalized",
-                   "body_start", "raw", "added_at", "updated_at")
-
-
-def public_document(stored: dict) -> dict:
-    """A stored document as the store interface shows it (no offsets array, no hash)."""
-    return {k: stored.get(k) for k in DOCUMENT_FIELDS}
-
-
 class MilvusStore:
     """A policyqa corpus in Milvus collections named ``{prefix}_*``."""
 
@@ -333,7 +324,7 @@ class MilvusStore:
         """One document, or None."""
         with self.calls("read document"):
             doc = self.documents([doc_id]).get(doc_id)
-        return public_document(doc) if doc else None
+        return R.public_document(doc) if doc else None
 
     def documents(self, doc_ids: Iterable[str]) -> dict[str, dict]:
         """Committed documents (the stored dict: metadata, original, normalized, offsets, raw)."""

@@ -190,10 +190,8 @@ class MilvusReadView:
 
     def document(self, doc_id: str) -> dict | None:
         """One committed document, or None."""
-        from index.milvus.store import public_document
-
         doc = self.store.documents([doc_id]).get(doc_id)
-        return public_document(doc) if doc else None
+        return R.public_document(doc) if doc else None
 
 
 def _arrays(pairs: list[tuple[float, int]]) -> tuple[np.ndarray, np.ndarray]:

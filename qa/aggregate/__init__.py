@@ -9,5 +9,14 @@ from __future__ import annotations
 
 from qa.aggregate.answer import answer_corpus_wide
 from qa.aggregate.detect import AggregateQuestion, detect
+from qa.answer import Answer, Answerer
+from qa.search import Filters
 
-__all__ = ["AggregateQuestion", "answer_corpus_wide", "detect"]
+
+def route(answerer: Answerer, question: str, k: int, filters: Filters | None) -> Answer | None:
+    """The corpus-wide answer when ``question`` is one (a ``qa.answer.Route``), else None."""
+    spec = detect(question)
+    return None if spec is None else answer_corpus_wide(answerer, spec, k, filters)
+
+
+__all__ = ["AggregateQuestion", "answer_corpus_wide", "detect", "route"]
