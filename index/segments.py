@@ -111,7 +111,12 @@ def _pack(ids, vectors, dates, sources, lengths, t, d, f) -> SegmentArrays:
 
 def merge(parts: list[tuple[SegmentArrays, np.ndarray | None]]) -> SegmentArrays:
     """One segment holding the live rows of ``parts`` ((arrays, live mask or None), ...), postings merged
-    array-wise (no token is re-read)."""
+    array-wise (no token is re-read). Parts whose key ranges do not interleave (commits take ascending
+    keys, so a bulk ingest's segments never do) are placed one after another and their postings laid out
+    by term directly, with no sort of the postings; others are re-sorted as one batch."""
+    parts = sorted(parts, key=lambda p: int(p[0].ids[0]) if len(p[0]) else 0)
+    if _disjoint(parts):
+        return _merge_in_order(parts)
     ids, vecs, dates, sources, lengths, t_all, d_all, f_all = [], [], [], [], [], [], [], []
     base = 0
     for arrays, live in parts:
@@ -142,6 +147,68 @@ def merge(parts: list[tuple[SegmentArrays, np.ndarray | None]]) -> SegmentArrays
     return _pack(
         ids_c[order], vec_c[order], np.concatenate(dates)[order], np.concatenate(sources)[order],
         np.concatenate(lengths)[order], np.concatenate(t_all), d, np.concatenate(f_all),
+    )
+
+
+def _disjoint(parts: list[tuple[SegmentArrays, np.ndarray | None]]) -> bool:
+    """Whether the (first-key ordered) parts' key ranges follow one another without interleaving."""
+    last = None
+    for arrays, _live in parts:
+        if not len(arrays):
+            continue
+        if last is not None and int(arrays.ids[0]) <= last:
+            return False
+        last = int(arrays.ids[-1])
+    return True
+
+
+def _merge_in_order(parts: list[tuple[SegmentArrays, np.ndarray | None]]) -> SegmentArrays:
+    """:func:`merge` of parts in ascending, non-interleaving key order: rows concatenate in order, and
+    within each term the parts' posting blocks (each sorted by row) follow one another, so every posting's
+    place is computed, not sorted for. The result equals the re-sorting merge's, array for array."""
+    dim = parts[0][0].vectors.shape[1]
+    kept, blocks, base = [], [], 0
+    for arrays, live in parts:
+        n = len(arrays)
+        live = np.ones(n, bool) if live is None else np.asarray(live, bool)
+        keep = np.flatnonzero(live)
+        kept.append((arrays, keep))
+        newpos = np.cumsum(live) - 1 + base
+        terms = np.asarray(arrays.terms)
+        term_of = np.repeat(np.arange(len(terms)), np.diff(np.asarray(arrays.term_ptr)))
+        d = np.asarray(arrays.post_doc)
+        alive = live[d]
+        term_of = term_of[alive]
+        blocks.append((terms, np.bincount(term_of, minlength=len(terms)), term_of,
+                       newpos[d[alive]].astype(np.int32), np.asarray(arrays.post_tf)[alive]))
+        base += len(keep)
+    all_terms = np.unique(np.concatenate([b[0] for b in blocks])) if blocks else np.zeros(0, np.int64)
+    total = np.zeros(len(all_terms), np.int64)
+    where = [np.searchsorted(all_terms, b[0]) for b in blocks]
+    for at, b in zip(where, blocks, strict=True):
+        total[at] += b[1]  # a part's terms are unique: no index repeats
+    cursor = np.concatenate([[0], np.cumsum(total)[:-1]]).astype(np.int64)
+    post_doc = np.empty(int(total.sum()), np.int32)
+    post_tf = np.empty(len(post_doc), np.uint16)
+    for at, (_terms, counts, term_of, d, f) in zip(where, blocks, strict=True):
+        first = np.concatenate([[0], np.cumsum(counts)[:-1]])  # each term's first posting in this block
+        place = cursor[at][term_of] + (np.arange(len(d)) - first[term_of])
+        post_doc[place] = d
+        post_tf[place] = f
+        cursor[at] += counts
+    used = total > 0
+    term_ptr = np.concatenate([[0], np.cumsum(total[used])]).astype(np.int64)
+
+    def column(name: str, dtype) -> np.ndarray:
+        cols = [np.asarray(getattr(a, name))[keep] for a, keep in kept]
+        return np.concatenate(cols).astype(dtype, copy=False) if cols else np.zeros(0, dtype)
+
+    vectors = (np.concatenate([np.asarray(a.vectors)[keep] for a, keep in kept]) if kept
+               else np.zeros((0, dim), np.float32))
+    return SegmentArrays(
+        column("ids", np.int64), np.ascontiguousarray(vectors, np.float32), column("dates", np.int32),
+        column("sources", np.int32), column("lengths", np.int32), all_terms[used].astype(np.int64), term_ptr,
+        post_doc, post_tf,
     )
 
 
