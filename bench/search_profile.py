@@ -52,9 +52,11 @@ from index.embedder import EmbedderSpec, create_embedder  # noqa: E402
 from index.store import Store  # noqa: E402
 from qa.search import Searcher  # noqa: E402
 
-try:  # the front ends' answerer; a --baseline copy from before qa.routes built it as Answerer(searcher)
+# The front ends' answerer; a --baseline copy from before qa.routes built it as Answerer(searcher). (Asked
+# by file: an editable install would otherwise resolve a module the copy lacks to this tree's.)
+if (CODE / "qa" / "routes.py").is_file():
     from qa.routes import answerer as make_answerer  # noqa: E402
-except ImportError:
+else:
     from qa.answer import Answerer as make_answerer  # noqa: E402
 
 STAGES = ("encode", "dense", "lexical", "fusion", "rows", "plan", "rest")
