@@ -47,7 +47,7 @@ def profile(data: Path, group: list[int]) -> dict[str, float]:
     parts = stage(times, "read arrays", lambda: [
         (segments.SegmentArrays(**{name: np.load(segments.seg_dir(data, s) / f"{name}.npy")
                                    for name in segments.ARRAYS}), None) for s in group])
-    merged = stage(times, "merge arrays (postings re-sorted)", lambda: segments.merge(parts))
+    merged = stage(times, "merge arrays (postings)", lambda: segments.merge(parts))
     with tempfile.TemporaryDirectory(dir=data.parent) as tmp:
         out = Path(tmp) / "seg"
         stage(times, "write arrays + fsync", lambda: segments.write(out, merged, ann_min=len(merged) + 1))
