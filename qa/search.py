@@ -229,11 +229,13 @@ class Searcher:
         cands = Candidates()
         encoding = None
         if mode in ("hybrid", "dense") and view.n_chunks:
-            embedder = self.store.embedder
-            text = plan.dense_text
+            embedder, text = self.store.embedder, plan.dense_text
+
+            def encode() -> np.ndarray:
+                return embedder.encode_queries([text])[0]
+
             # The query encodes on a spare thread while this one scores its terms (see qa.overlap).
-            encoding = overlap.start(lambda: embedder.encode_queries([text])[0]) if mode == "hybrid" \
-                else overlap.Pending(lambda: embedder.encode_queries([text])[0])
+            encoding = overlap.start(encode) if mode == "hybrid" else overlap.Pending(encode)
         if mode in ("hybrid", "bm25"):
             cands.lexical = _as_dict(*view.lexical(plan.tokens, depth, where))
         if encoding is not None:
