@@ -131,7 +131,6 @@ class MilvusStore:
     def _meta(self) -> dict[str, str]:
         if not self.client.has_collection(self.names.meta):
             return {}
-        ensure_loaded(self.client, self.names.meta, CREATE_TIMEOUT)  # it may be another process's, just created
         rows = self.client.query(self.names.meta, filter="id >= 0", output_fields=["key", "value"], limit=1000)
         return {r["key"]: r["value"] for r in rows}
 
@@ -142,6 +141,8 @@ class MilvusStore:
 
     def _open_meta(self, requested: EmbedderSpec | None, dim: int | None = None, create: bool = True) -> dict:
         self._load()
+        if self.client.has_collection(self.names.meta):  # another process may have created it since _load looked
+            ensure_loaded(self.client, self.names.meta, CREATE_TIMEOUT)
         meta = self._meta()
         if "embedder" in meta:
             if meta.get("schema", "1") != SCHEMA_VERSION:
