@@ -1,11 +1,11 @@
 """Where one merge's time goes, on the segments of an existing data directory (e.g. one bench/scale.py
 built); nothing in the directory is changed.
 
-    python bench/merge_profile.py /tmp/policyqa-scale/data-1000000 --size 65536 --runs 1
+    python bench/merge_profile.py /tmp/policyqa-scale/data-1000000 --size 65536
 
 Picks ``--factor`` live segments closest to ``--size`` rows each (a merge the tiered policy would make),
-then times, in a temporary directory: reading their arrays, ``segments.merge`` (postings concatenated and
-re-sorted), writing the merged arrays (fsynced), training the IVF quantizer, adding the vectors to it, and
+then times, in a temporary directory: reading their arrays, ``segments.merge`` (postings laid out by term, or
+re-sorted where key ranges interleave), writing the merged arrays (fsynced), training the IVF quantizer, adding the vectors to it, and
 the catalog's share (``UPDATE chunks SET segment``) on a copy-free stand-in: the same number of rows in
 a scratch SQLite table of the catalog's row width. Prints seconds per stage and milliseconds per merged row.
 """
@@ -52,15 +52,10 @@ def profile(data: Path, group: list[int]) -> dict[str, float]:
         out = Path(tmp) / "seg"
         stage(times, "write arrays + fsync", lambda: segments.write(out, merged, ann_min=len(merged) + 1))
         vectors = np.asarray(merged.vectors, np.float32)
-        n, dim = vectors.shape
-        nlist = int(max(1, min(4 * np.sqrt(n), n // 39)))
-        index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit,
-                                              faiss.METRIC_INNER_PRODUCT)
-        rng = np.random.default_rng(0)
-        sample = vectors[np.sort(rng.choice(n, size=min(n, 64 * nlist), replace=False))]
-        stage(times, f"IVF train ({nlist} lists, {len(sample)} samples)", lambda: index.train(sample))
-        stage(times, "IVF add", lambda: [index.add(np.ascontiguousarray(vectors[i:i + 65536]))
-                                         for i in range(0, n, 65536)])
+        n = len(vectors)
+        index, sample = segments.untrained_ann(vectors)  # the store's own build_ann, stage by stage
+        stage(times, f"IVF train ({index.nlist} lists, {len(sample)} samples)", lambda: index.train(sample))
+        stage(times, "IVF add", lambda: segments.add_to_ann(index, vectors))
         stage(times, "IVF write + fsync", lambda: faiss.write_index(index, str(Path(tmp) / "ann.faiss")))
         conn = sqlite3.connect(Path(tmp) / "scratch.sqlite")
         conn.execute("CREATE TABLE chunks (id INTEGER PRIMARY KEY, text TEXT, tokens TEXT, segment INTEGER)")

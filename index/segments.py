@@ -244,19 +244,30 @@ def probes(nlist: int) -> int:
 
 def build_ann(vectors: np.ndarray):
     """An IVF index with 8-bit scalar quantization (inner product) over ``vectors``, ids = row positions."""
+    index, sample = untrained_ann(vectors)
+    index.train(sample)
+    add_to_ann(index, vectors)
+    return index
+
+
+def untrained_ann(vectors: np.ndarray):
+    """The IVF-SQ8 index :func:`build_ann` makes for ``vectors`` (nlist ~ 4 sqrt(n), at most n / 39), not
+    yet trained, and the seeded training sample (64 rows per list)."""
     import faiss
 
     n, dim = vectors.shape
     nlist = int(max(1, min(4 * np.sqrt(n), n // 39)))
-    quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+    index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit,
                                           faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(0)
     sample = vectors[np.sort(rng.choice(n, size=min(n, 64 * nlist), replace=False))]
-    index.train(np.ascontiguousarray(sample))
-    for i in range(0, n, 65536):
+    return index, np.ascontiguousarray(sample)
+
+
+def add_to_ann(index, vectors: np.ndarray) -> None:
+    """Add ``vectors`` to a trained index, 65,536 rows a call."""
+    for i in range(0, len(vectors), 65536):
         index.add(np.ascontiguousarray(vectors[i : i + 65536]))
-    return index
 
 
 class Segment:
