@@ -17,6 +17,7 @@ import pytest
 
 from index.backend import StoreConfig, StoreUnavailableError
 from index.embedder import EmbedderSpec
+from index.tokenizer import tokenize
 from tests.backends import documents, require
 from tests.milvus_server import TOKEN, MilvusServerProcess
 
@@ -58,6 +59,22 @@ def test_credentials_are_checked_and_never_shown(server):
         message = str(info.value)
         assert server.uri in message and "authentication refused" in message
         assert "not-the-password" not in message
+
+
+def test_a_read_point_sees_what_another_client_just_wrote(server):
+    """Reads at one server timestamp (the view's read point) see every write acknowledged before it was
+    taken, whichever client wrote: the guarantee Strong gave, with one wait for the time tick a view."""
+    writer, reader = _open(server.uri, "point"), _open(server.uri, "point")
+    first = reader.read_point()
+    assert first is not None and first["consistency_level"] == "Customized"  # 2.3 has the timestamp call
+    for n, doc in enumerate(documents(3, start=20), start=1):
+        writer.write([doc])
+        with reader.read() as view:  # at once, no retry
+            assert view.at["guarantee_timestamp"] > first["guarantee_timestamp"]
+            assert view.n_chunks == sum(len(d.chunks) for d in documents(n, start=20))
+            assert reader.documents([doc.doc_id], view.at)[doc.doc_id]["normalized"] == doc.text
+            _scores, keys = view.lexical(tokenize(doc.title), 5)
+            assert doc.doc_id in {row.doc_id for row in view.chunks(keys).values()}
 
 
 def _jsonl(path: Path, n: int) -> Path:

@@ -45,6 +45,7 @@ from index.backend import StoreConfig, StoredDocument, StoreError, StoreUnavaila
 from index.chunk_vectors import embed_documents, embed_text, embeddings_for
 from index.embedder import Embedder, EmbedderSpec, create_embedder
 from index.milvus import rows as R
+from index.milvus.columns import ColumnWriter
 from index.milvus.connection import CALL_TIMEOUT, Target, connect, describe, parse_uri
 from index.milvus.schema import (
     CREATE_TIMEOUT,
@@ -64,8 +65,13 @@ INSERT_POSTINGS = 5000  # posting rows per insert request
 FLUSH_AFTER = 1000  # chunk rows written by one process between flushes
 FLUSH_WRITE = 256  # a write of this many chunk rows flushes at its end (the last batch of a bulk ingest)
 INSERT_TERMS = 5000  # terms rows per insert or upsert request
+TERMS_PER_QUERY = 1000  # primary keys per terms lookup of a query's tokens
+TERMS_PER_WRITE_QUERY = 10000  # ... of a write's changed tokens (each Strong read waits for a time tick)
 QUERY_WINDOW = 16384  # Milvus' largest offset + limit
 DEFAULT_AVGDL = 240.0  # tokens per chunk; only used until the first batch sets the reference
+
+
+ReadPoint = dict | None  # query keyword arguments from MilvusStore.read_point (None: Strong)
 
 
 def _now() -> str:
@@ -94,6 +100,7 @@ class MilvusStore:
         self._token = config.milvus_token
         self.names = Names(config.milvus_prefix or "policyqa")
         self.client = connect(self.target, config.milvus_token, config.milvus_db)
+        self.columns = ColumnWriter(self.client)
         self._write_lock = threading.Lock()
         self._embedder: Embedder | None = None
         self._embedder_lock = threading.Lock()
@@ -128,10 +135,11 @@ class MilvusStore:
             if self.client.has_collection(name):
                 ensure_loaded(self.client, name, CALL_TIMEOUT)
 
-    def _meta(self) -> dict[str, str]:
+    def _meta(self, at: ReadPoint = None) -> dict[str, str]:
         if not self.client.has_collection(self.names.meta):
             return {}
-        rows = self.client.query(self.names.meta, filter="id >= 0", output_fields=["key", "value"], limit=1000)
+        rows = self.client.query(self.names.meta, filter="id >= 0", output_fields=["key", "value"], limit=1000,
+                                 **(at or {}))
         return {r["key"]: r["value"] for r in rows}
 
     def _set_meta(self, values: dict[str, str]) -> None:
@@ -219,62 +227,85 @@ class MilvusStore:
         return embed_documents(lambda: self.embedder, docs, lambda: self.config["dim"], show_progress)
 
     # ----- low-level reads -----------------------------------------------------------------------
-    def query_all(self, collection: str, expr: str, fields: list[str]) -> list[dict]:
+    def read_point(self) -> ReadPoint:
+        """Query arguments under which reads see every write acknowledged before this call.
+
+        Under Strong consistency each read waits for the server's next time tick (0.3-0.6 s on the 2.3
+        server), so a search of six reads waited six times. Instead a read point takes one timestamp from
+        the server's timestamp oracle (later than every acknowledged write's) and passes it as the
+        guarantee of every read that shares the point: the first waits for the tick, the others find it
+        passed. A server without the call (milvus-lite answers 0) reads at Strong, where that is cheap.
+        """
+        ts = self.client._get_connection().alloc_timestamp(timeout=CALL_TIMEOUT,
+                                                           context=self.client._generate_call_context())
+        return {"consistency_level": "Customized", "guarantee_timestamp": int(ts)} if ts else None
+
+    def query_all(self, collection: str, expr: str, fields: list[str], at: ReadPoint = None) -> list[dict]:
         """Every row matching ``expr``: one query when they fit Milvus' 16,384-row window, else one per
         slice of the primary-key range (keys are uniform hashes, so slices hold similar numbers)."""
-        n = self.count(collection, expr)
+        at = at or {}
+        n = self.count(collection, expr, at)
         if n == 0:
             return []
         slices = max(1, -(-n * 2 // QUERY_WINDOW))
         if slices == 1:
             return self.client.query(collection, filter=expr, output_fields=fields, limit=QUERY_WINDOW,
-                                     timeout=CALL_TIMEOUT)
+                                     timeout=CALL_TIMEOUT, **at)
         out: list[dict] = []
         edges = [(2**63 * i) // slices for i in range(slices)] + [2**63]
         for lo, hi in zip(edges, edges[1:], strict=False):
             part = R.both(expr, f"id >= {lo} and id < {hi}")
             rows = self.client.query(collection, filter=part, output_fields=fields, limit=QUERY_WINDOW,
-                                     timeout=CALL_TIMEOUT)
+                                     timeout=CALL_TIMEOUT, **at)
             if len(rows) >= QUERY_WINDOW:
                 raise StoreError(f"{self.location}: {collection}: a key slice overflowed; retry")
             out.extend(rows)
         return out
 
-    def heads(self, doc_ids: Iterable[str], fields: tuple[str, ...] = ()) -> dict[str, dict]:
+    def heads(self, doc_ids: Iterable[str], fields: tuple[str, ...] = (), at: ReadPoint = None) -> dict[str, dict]:
         """The committed head (part 0 of the largest version) of each document that has one."""
         ids = list(dict.fromkeys(doc_ids))
         out: dict[str, dict] = {}
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
             rows = self.query_all(self.names.documents, R.both(R.in_list("doc_id", part), "part == 0"),
-                                  ["doc_id", "version", *fields])
+                                  ["doc_id", "version", *fields], at)
             for r in rows:
                 cur = out.get(r["doc_id"])
                 if cur is None or r["version"] > cur["version"]:
                     out[r["doc_id"]] = r
         return out
 
-    def count(self, collection: str, expr: str = "") -> int:
+    def count(self, collection: str, expr: str = "", at: ReadPoint = None) -> int:
         """``count(*)`` of the rows matching ``expr``."""
-        rows = self.client.query(collection, filter=expr, output_fields=["count(*)"], timeout=CALL_TIMEOUT)
+        rows = self.client.query(collection, filter=expr, output_fields=["count(*)"], timeout=CALL_TIMEOUT,
+                                 **(at or {}))
         return int(rows[0]["count(*)"]) if rows else 0
 
-    def term_frequencies(self, tokens: list[str]) -> dict[str, int]:
+    def term_frequencies(self, tokens: list[str], at: ReadPoint = None) -> dict[str, int]:
         """Stored chunk frequency of each token (0 when absent)."""
         out = dict.fromkeys(tokens, 0)
-        out.update(self._stored_terms(tokens))
+        out.update(self._stored_terms(tokens, at=at))
         return out
 
-    def _stored_terms(self, tokens: list[str]) -> dict[str, int]:
-        """Chunk frequency of the tokens that have a terms row: primary-key lookups, 1,000 per query."""
+    def _stored_terms(self, tokens: list[str], own_writes: bool = False, at: ReadPoint = None) -> dict[str, int]:
+        """Chunk frequency of the tokens that have a terms row: primary-key lookups.
+
+        ``own_writes``: a writer reading the statistics it is about to change. Its terms rows only need
+        this process' earlier writes (other processes' concurrent updates are not serialized anyway, see
+        the module docstring), so it reads at Session consistency, in larger requests: a Strong read
+        waits for the server's next time tick (0.4-0.6 s on the 2.3 server), a Session read only when
+        this process wrote since its last read.
+        """
         out: dict[str, int] = {}
         wanted = set(tokens)
-        for i in range(0, len(tokens), 1000):
-            part = [t for t in tokens[i : i + 1000] if _storable(t)]
+        step, level = (TERMS_PER_WRITE_QUERY, {"consistency_level": "Session"}) if own_writes else (TERMS_PER_QUERY, at or {})
+        for i in range(0, len(tokens), step):
+            part = [t for t in tokens[i : i + step] if _storable(t)]
             if not part:
                 continue
             rows = self.client.query(self.names.terms, filter=R.in_list("id", [_term_key(t) for t in part]),
-                                     output_fields=["token", "df"], limit=len(part), timeout=CALL_TIMEOUT)
+                                     output_fields=["token", "df"], limit=len(part), timeout=CALL_TIMEOUT, **level)
             out.update((r["token"], int(r["df"])) for r in rows if r["token"] in wanted)
         return out
 
@@ -293,9 +324,10 @@ class MilvusStore:
     def stats(self) -> dict:
         """Counts and state: location, documents, chunks, generation, embedder."""
         with self.calls("stats"):  # counts, not scans: every search asks (a writer mid-commit may add one)
-            docs = self.count(self.names.documents, "part == 0")
-            chunks = self.count(self.names.chunks)
-            generation = int(self._meta().get("last_version", "0")[:20] or 0)
+            at = self.read_point()
+            docs = self.count(self.names.documents, "part == 0", at)
+            chunks = self.count(self.names.chunks, at=at)
+            generation = int(self._meta(at).get("last_version", "0")[:20] or 0)
         return {"location": self.location, "store": "milvus", "prefix": self.names.prefix, "documents": docs,
                 "chunks": chunks, "generation": generation, "embedder": self.spec.as_dict(),
                 "lexical": self.config.get("lexical")}
@@ -327,15 +359,16 @@ class MilvusStore:
             doc = self.documents([doc_id]).get(doc_id)
         return R.public_document(doc) if doc else None
 
-    def documents(self, doc_ids: Iterable[str]) -> dict[str, dict]:
+    def documents(self, doc_ids: Iterable[str], at: ReadPoint = None) -> dict[str, dict]:
         """Committed documents (the stored dict: metadata, original, normalized, offsets, raw)."""
-        heads = self.heads(doc_ids)
+        at = at or self.read_point()
+        heads = self.heads(doc_ids, at=at)
         out: dict[str, dict] = {}
         for doc_id, head in heads.items():
             rows = self.query_all(
                 self.names.documents,
                 R.both(f"doc_id == {R.lit(doc_id)}", f"version == {R.lit(head['version'])}"),
-                ["part", "n_parts", "data"],
+                ["part", "n_parts", "data"], at,
             )
             rows.sort(key=lambda r: r["part"])
             if not rows or len(rows) != rows[0]["n_parts"]:
@@ -377,13 +410,14 @@ class MilvusStore:
         if not docs:
             return [], result
         with self.calls("plan"):
-            heads = self.heads([d.doc_id for d in docs], ("content_hash", "title", "date", "source", "url", "path"))
+            at = self.read_point()
+            heads = self.heads([d.doc_id for d in docs], ("content_hash", "title", "date", "source", "url", "path"), at)
             hashes = list({d.content_hash for d in docs})
             twins: dict[str, str] = {}
             for i in range(0, len(hashes), 200):
                 rows = self.query_all(self.names.documents,
                                       R.both(R.in_list("content_hash", hashes[i : i + 200]), "part == 0"),
-                                      ["doc_id", "content_hash"])
+                                      ["doc_id", "content_hash"], at)
                 for r in rows:
                     twins.setdefault(r["content_hash"], set()).add(r["doc_id"])
         todo: list[Document] = []
@@ -434,8 +468,9 @@ class MilvusStore:
             pending = f"df_pending:{new_version()}"
             self._set_meta({pending: "1"})
             if delete:
-                existing = self.heads(delete)
-                delta.subtract(self._committed_df(delete, existing))
+                at = self.read_point()
+                existing = self.heads(delete, at=at)
+                delta.subtract(self._committed_df(delete, existing, at))
                 self._delete_docs(delete)
                 result.deleted.extend(d for d in delete if d in existing)
             if todo:
@@ -476,8 +511,9 @@ class MilvusStore:
             self.avgdl = float(np.mean(lengths)) if lengths else DEFAULT_AVGDL
             self._set_meta({"avgdl": repr(self.avgdl)})
             self.config["avgdl"] = repr(self.avgdl)
-        existing = self.heads([d.doc_id for d in docs], ("added_at",))
-        replaced = self._committed_df_by_doc([d.doc_id for d in docs if d.doc_id in existing], existing)
+        at = self.read_point()
+        existing = self.heads([d.doc_id for d in docs], ("added_at",), at)
+        replaced = self._committed_df_by_doc([d.doc_id for d in docs if d.doc_id in existing], existing, at)
         added = {d.doc_id: Counter(t for toks in tls for t in set(toks) if _storable(t))
                  for d, tls in zip(docs, token_lists, strict=True)}
         chunk_rows: list[dict] = []
@@ -542,13 +578,12 @@ class MilvusStore:
         return delta
 
     def _insert(self, collection: str, rows: list[dict], batch: int) -> None:
-        for i in range(0, len(rows), batch):
-            self.client.insert(collection, rows[i : i + batch], timeout=CALL_TIMEOUT)
+        self.columns.insert(collection, rows, batch, CALL_TIMEOUT)
 
     def _settle(self, doc_ids: list[str], version: str) -> list[str]:
         """Keep only the newest committed version of each document (see the module docstring); returns
         the documents whose newest version is ``version``."""
-        heads = self.heads(doc_ids)
+        heads = self.heads(doc_ids, at=self.read_point())  # after this writer's markers
         won = [d for d in doc_ids if heads.get(d, {}).get("version", "") <= version]
         lost = [d for d in doc_ids if d not in won]
         for ids, cond in ((won, f"version < {R.lit(version)}"), (lost, f"version == {R.lit(version)}")):
@@ -568,39 +603,39 @@ class MilvusStore:
                 if doc_id in heads:
                     self._settle([doc_id], heads[doc_id]["version"])
 
-    def _committed_df_by_doc(self, doc_ids: list[str], heads: dict[str, dict]) -> dict[str, Counter]:
+    def _committed_df_by_doc(self, doc_ids: list[str], heads: dict[str, dict], at: ReadPoint = None) -> dict[str, Counter]:
         """Per document, the chunks of its committed version holding each token: from its postings, or
         (corpora without postings) its chunk rows' title and text tokenized again, as the write did."""
         out: dict[str, Counter] = {}
         for i in range(0, len(doc_ids), 200):
             expr = R.in_list("doc_id", doc_ids[i : i + 200])
-            for r in self._committed_tokens(expr, heads):
+            for r in self._committed_tokens(expr, heads, at):
                 out.setdefault(r[0], Counter())[r[1]] += 1
         return out
 
-    def _committed_tokens(self, expr: str, heads: dict[str, dict]):
+    def _committed_tokens(self, expr: str, heads: dict[str, dict], at: ReadPoint = None):
         """``(doc_id, token)`` once per committed chunk (among rows matching ``expr``) holding the token."""
         if self.postings:
-            for r in self.query_all(self.names.postings, expr, ["doc_id", "version", "token"]):
+            for r in self.query_all(self.names.postings, expr, ["doc_id", "version", "token"], at):
                 if heads.get(r["doc_id"], {}).get("version") == r["version"]:
                     yield r["doc_id"], r["token"]
             return
-        for r in self.query_all(self.names.chunks, expr, ["doc_id", "version", "title", "text"]):
+        for r in self.query_all(self.names.chunks, expr, ["doc_id", "version", "title", "text"], at):
             if heads.get(r["doc_id"], {}).get("version") == r["version"]:
                 for tok in set(tokenize(embed_text(r["title"], r["text"]))):
                     if _storable(tok):
                         yield r["doc_id"], tok
 
-    def _committed_df(self, doc_ids: list[str], heads: dict[str, dict]) -> Counter:
+    def _committed_df(self, doc_ids: list[str], heads: dict[str, dict], at: ReadPoint = None) -> Counter:
         total: Counter = Counter()
-        for c in self._committed_df_by_doc([d for d in doc_ids if d in heads], heads).values():
+        for c in self._committed_df_by_doc([d for d in doc_ids if d in heads], heads, at).values():
             total.update(c)
         return total
 
     def _apply_df(self, delta: Counter, absolute: bool = False) -> None:
         """Add ``delta`` to the tokens' stored chunk frequencies (set them with ``absolute``)."""
         changes = [t for t, d in delta.items() if (d or absolute) and _storable(t)]
-        stored = {} if absolute else self._stored_terms(changes)
+        stored = {} if absolute else self._stored_terms(changes, own_writes=True)
         new_rows, changed_rows = [], []
         for tok in changes:
             if tok not in self._romanized:
@@ -611,8 +646,7 @@ class MilvusStore:
             (changed_rows if absolute or tok in stored else new_rows).append(row)
         # Tokens without a row are inserted (half an upsert's cost: no delete); the others upserted.
         self._insert(self.names.terms, new_rows, INSERT_TERMS)
-        for i in range(0, len(changed_rows), INSERT_TERMS):
-            self.client.upsert(self.names.terms, changed_rows[i : i + INSERT_TERMS], timeout=CALL_TIMEOUT)
+        self.columns.upsert(self.names.terms, changed_rows, INSERT_TERMS, CALL_TIMEOUT)
 
     def recount_terms(self) -> None:
         """Set every token's chunk frequency from the committed versions' postings or chunk texts (exact)."""
@@ -654,6 +688,7 @@ class MilvusStore:
             for name in self.names.all():
                 if self.client.has_collection(name):
                     self.client.drop_collection(name)
+            self.columns.forget()
 
 
 def _storable(token: str) -> bool:

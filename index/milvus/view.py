@@ -1,7 +1,9 @@
 """MilvusReadView: the read side of the store interface, answered by Milvus queries.
 
-Milvus has no snapshot across calls; under Strong consistency each call sees every write acknowledged
-before it, and the version rule (a chunk is visible only when its version is its document's committed
+Milvus has no snapshot across calls. A view takes one read point (``MilvusStore.read_point``: a timestamp
+from the server's oracle) and every call it makes guarantees that point, so each sees every write
+acknowledged before the view opened (and the view waits for the server's time tick once, not per call);
+the version rule (a chunk is visible only when its version is its document's committed
 one) keeps a half-written or superseded version out of every answer.
 """
 
@@ -40,7 +42,7 @@ class MilvusTermStats(TermStats):
         tokens = list(tokens)
         todo = [t for t in dict.fromkeys(tokens) if t not in self._cache]
         if todo:
-            self._cache.update(self._view.store.term_frequencies(todo))
+            self._cache.update(self._view.store.term_frequencies(todo, self._view.at))
         return {t: self._cache[t] for t in tokens}
 
     def __getitem__(self, token: str) -> int:
@@ -62,7 +64,8 @@ class MilvusBridge(PinyinBridge):
         if key not in self._looked:
             store = self._view.store
             rows = store.client.query(store.names.terms, filter=R.both(f"key == {R.lit(key)}", "df > 0"),
-                                      output_fields=["token", "df"], limit=100, timeout=CALL_TIMEOUT)
+                                      output_fields=["token", "df"], limit=100, timeout=CALL_TIMEOUT,
+                                      **self._view._at)
             found = sorted(((int(r["df"]), r["token"]) for r in rows), reverse=True)
             self._looked[key] = [t for _df, t in found]
         return self._looked[key]
@@ -76,16 +79,18 @@ class MilvusReadView:
 
     def __init__(self, store) -> None:
         self.store = store
+        self.at = store.read_point()
+        self._at = self.at or {}
         self.terms = MilvusTermStats(self)
         self.bridge = MilvusBridge(self)
 
     @cached_property
     def generation(self) -> int:
-        return int(self.store._meta().get("last_version", "0")[:20] or 0)
+        return int(self.store._meta(self.at).get("last_version", "0")[:20] or 0)
 
     @cached_property
     def n_chunks(self) -> int:
-        return self.store.count(self.store.names.chunks)
+        return self.store.count(self.store.names.chunks, at=self.at)
 
     def dense(self, query: np.ndarray, k: int, where: Filter = NO_FILTER) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` (inner product, chunk key) by HNSW, the filter evaluated inside Milvus."""
@@ -97,6 +102,7 @@ class MilvusReadView:
             store.names.chunks, data=[np.asarray(query, dtype=np.float32).reshape(-1).tolist()],
             anns_field="vector", limit=k, filter=R.where_expr(where), output_fields=[],
             search_params={"metric_type": "IP", "params": {"ef": max(EF_SEARCH, k)}}, timeout=CALL_TIMEOUT,
+            **self._at,
         )[0]
         return _arrays([(h["distance"], h["id"]) for h in hits])
 
@@ -117,12 +123,12 @@ class MilvusReadView:
             hits = store.client.search(
                 store.names.chunks, data=[query], anns_field="sparse", limit=k, filter=R.where_expr(where),
                 output_fields=[], search_params={"metric_type": "IP", "params": {"drop_ratio_search": 0.0}},
-                timeout=CALL_TIMEOUT,
+                timeout=CALL_TIMEOUT, **self._at,
             )[0]
             return _arrays([(h["distance"], h["id"]) for h in hits if h["distance"] > 0])
         scores: dict[int, float] = {}
         expr = R.both(R.in_list("token", list(idf)), R.where_expr(where))
-        for r in store.query_all(store.names.postings, expr, ["chunk", "token", "weight"]):
+        for r in store.query_all(store.names.postings, expr, ["chunk", "token", "weight"], self.at):
             scores[r["chunk"]] = scores.get(r["chunk"], 0.0) + idf[r["token"]] * counts[r["token"]] * r["weight"]
         best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return _arrays([(s, c) for c, s in best if s > 0])
@@ -154,13 +160,14 @@ class MilvusReadView:
         if store.postings:
             rows = store.client.query(
                 store.names.postings, filter=R.both(f"token == {R.lit(token)}", R.where_expr(where)),
-                output_fields=["chunk"], limit=limit, timeout=CALL_TIMEOUT,
+                output_fields=["chunk"], limit=limit, timeout=CALL_TIMEOUT, **self._at,
             )
             return [r["chunk"] for r in rows]
         hits = store.client.search(
             store.names.chunks, data=[{R.token_dim(token): 1.0}], anns_field="sparse", limit=limit,
             filter=R.where_expr(where), output_fields=[],
             search_params={"metric_type": "IP", "params": {"drop_ratio_search": 0.0}}, timeout=CALL_TIMEOUT,
+            **self._at,
         )[0]
         return [h["id"] for h in hits if h["distance"] > 0]
 
@@ -173,8 +180,8 @@ class MilvusReadView:
                   "source", "url"]
         for i in range(0, len(ids), 1000):
             rows.extend(store.client.query(store.names.chunks, filter=R.in_list("id", ids[i : i + 1000]),
-                                           output_fields=fields, timeout=CALL_TIMEOUT))
-        heads = store.heads({r["doc_id"] for r in rows})
+                                           output_fields=fields, timeout=CALL_TIMEOUT, **self._at))
+        heads = store.heads({r["doc_id"] for r in rows}, at=self.at)
         out: dict[int, ChunkRow] = {}
         for r in rows:
             if heads.get(r["doc_id"], {}).get("version") != r["version"]:
@@ -186,11 +193,11 @@ class MilvusReadView:
 
     def offsets(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
         """Each committed document's map from normalized to original character positions."""
-        return {d: doc["offsets"] for d, doc in self.store.documents(doc_ids).items()}
+        return {d: doc["offsets"] for d, doc in self.store.documents(doc_ids, self.at).items()}
 
     def document(self, doc_id: str) -> dict | None:
         """One committed document, or None."""
-        doc = self.store.documents([doc_id]).get(doc_id)
+        doc = self.store.documents([doc_id], self.at).get(doc_id)
         return R.public_document(doc) if doc else None
 
 
