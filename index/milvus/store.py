@@ -234,10 +234,14 @@ class MilvusStore:
         server), so a search of six reads waited six times. Instead a read point takes one timestamp from
         the server's timestamp oracle (later than every acknowledged write's) and passes it as the
         guarantee of every read that shares the point: the first waits for the tick, the others find it
-        passed. A server without the call (milvus-lite answers 0) reads at Strong, where that is cheap.
+        passed. A server without the call (milvus-lite answers 0), or one that refuses it, reads at
+        Strong: same guarantee, a wait per read (an unreachable server fails at the read that follows).
         """
-        ts = self.client._get_connection().alloc_timestamp(timeout=CALL_TIMEOUT,
-                                                           context=self.client._generate_call_context())
+        try:
+            ts = self.client._get_connection().alloc_timestamp(timeout=CALL_TIMEOUT,
+                                                               context=self.client._generate_call_context())
+        except Exception:  # noqa: BLE001 - Strong reads give the same guarantee; the next read reports errors
+            return None
         return {"consistency_level": "Customized", "guarantee_timestamp": int(ts)} if ts else None
 
     def query_all(self, collection: str, expr: str, fields: list[str], at: ReadPoint = None) -> list[dict]:
