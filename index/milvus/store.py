@@ -33,10 +33,11 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -71,7 +72,8 @@ QUERY_WINDOW = 16384  # Milvus' largest offset + limit
 DEFAULT_AVGDL = 240.0  # tokens per chunk; only used until the first batch sets the reference
 
 
-ReadPoint = dict | None  # query keyword arguments from MilvusStore.read_point (None: Strong)
+ReadPoint = Mapping[str, object]  # query keyword arguments from MilvusStore.read_point
+STRONG: ReadPoint = MappingProxyType({})  # no arguments: the collections' own level, Strong
 
 
 def _now() -> str:
@@ -135,11 +137,11 @@ class MilvusStore:
             if self.client.has_collection(name):
                 ensure_loaded(self.client, name, CALL_TIMEOUT)
 
-    def _meta(self, at: ReadPoint = None) -> dict[str, str]:
+    def _meta(self, at: ReadPoint = STRONG) -> dict[str, str]:
         if not self.client.has_collection(self.names.meta):
             return {}
         rows = self.client.query(self.names.meta, filter="id >= 0", output_fields=["key", "value"], limit=1000,
-                                 **(at or {}))
+                                 **at)
         return {r["key"]: r["value"] for r in rows}
 
     def _set_meta(self, values: dict[str, str]) -> None:
@@ -241,13 +243,12 @@ class MilvusStore:
             ts = self.client._get_connection().alloc_timestamp(timeout=CALL_TIMEOUT,
                                                                context=self.client._generate_call_context())
         except Exception:  # noqa: BLE001 - Strong reads give the same guarantee; the next read reports errors
-            return None
-        return {"consistency_level": "Customized", "guarantee_timestamp": int(ts)} if ts else None
+            return STRONG
+        return {"consistency_level": "Customized", "guarantee_timestamp": int(ts)} if ts else STRONG
 
-    def query_all(self, collection: str, expr: str, fields: list[str], at: ReadPoint = None) -> list[dict]:
+    def query_all(self, collection: str, expr: str, fields: list[str], at: ReadPoint = STRONG) -> list[dict]:
         """Every row matching ``expr``: one query when they fit Milvus' 16,384-row window, else one per
         slice of the primary-key range (keys are uniform hashes, so slices hold similar numbers)."""
-        at = at or {}
         n = self.count(collection, expr, at)
         if n == 0:
             return []
@@ -266,7 +267,7 @@ class MilvusStore:
             out.extend(rows)
         return out
 
-    def heads(self, doc_ids: Iterable[str], fields: tuple[str, ...] = (), at: ReadPoint = None) -> dict[str, dict]:
+    def heads(self, doc_ids: Iterable[str], fields: tuple[str, ...] = (), at: ReadPoint = STRONG) -> dict[str, dict]:
         """The committed head (part 0 of the largest version) of each document that has one."""
         ids = list(dict.fromkeys(doc_ids))
         out: dict[str, dict] = {}
@@ -280,30 +281,30 @@ class MilvusStore:
                     out[r["doc_id"]] = r
         return out
 
-    def count(self, collection: str, expr: str = "", at: ReadPoint = None) -> int:
+    def count(self, collection: str, expr: str = "", at: ReadPoint = STRONG) -> int:
         """``count(*)`` of the rows matching ``expr``."""
         rows = self.client.query(collection, filter=expr, output_fields=["count(*)"], timeout=CALL_TIMEOUT,
-                                 **(at or {}))
+                                 **at)
         return int(rows[0]["count(*)"]) if rows else 0
 
-    def term_frequencies(self, tokens: list[str], at: ReadPoint = None) -> dict[str, int]:
+    def term_frequencies(self, tokens: list[str], at: ReadPoint = STRONG) -> dict[str, int]:
         """Stored chunk frequency of each token (0 when absent)."""
         out = dict.fromkeys(tokens, 0)
         out.update(self._stored_terms(tokens, at=at))
         return out
 
-    def _stored_terms(self, tokens: list[str], own_writes: bool = False, at: ReadPoint = None) -> dict[str, int]:
+    def _stored_terms(self, tokens: list[str], own_writes: bool = False, at: ReadPoint = STRONG) -> dict[str, int]:
         """Chunk frequency of the tokens that have a terms row: primary-key lookups.
 
         ``own_writes``: a writer reading the statistics it is about to change. Its terms rows only need
         this process' earlier writes (other processes' concurrent updates are not serialized anyway, see
         the module docstring), so it reads at Session consistency, in larger requests: a Strong read
-        waits for the server's next time tick (0.4-0.6 s on the 2.3 server), a Session read only when
+        waits for the server's next time tick (0.3-0.6 s on the 2.3 server), a Session read only when
         this process wrote since its last read.
         """
         out: dict[str, int] = {}
         wanted = set(tokens)
-        step, level = (TERMS_PER_WRITE_QUERY, {"consistency_level": "Session"}) if own_writes else (TERMS_PER_QUERY, at or {})
+        step, level = (TERMS_PER_WRITE_QUERY, {"consistency_level": "Session"}) if own_writes else (TERMS_PER_QUERY, at)
         for i in range(0, len(tokens), step):
             part = [t for t in tokens[i : i + step] if _storable(t)]
             if not part:
@@ -363,9 +364,10 @@ class MilvusStore:
             doc = self.documents([doc_id]).get(doc_id)
         return R.public_document(doc) if doc else None
 
-    def documents(self, doc_ids: Iterable[str], at: ReadPoint = None) -> dict[str, dict]:
-        """Committed documents (the stored dict: metadata, original, normalized, offsets, raw)."""
-        at = at or self.read_point()
+    def documents(self, doc_ids: Iterable[str], at: ReadPoint | None = None) -> dict[str, dict]:
+        """Committed documents (the stored dict: metadata, original, normalized, offsets, raw), read at
+        ``at`` (a read point of its own when None)."""
+        at = self.read_point() if at is None else at
         heads = self.heads(doc_ids, at=at)
         out: dict[str, dict] = {}
         for doc_id, head in heads.items():
@@ -607,7 +609,7 @@ class MilvusStore:
                 if doc_id in heads:
                     self._settle([doc_id], heads[doc_id]["version"])
 
-    def _committed_df_by_doc(self, doc_ids: list[str], heads: dict[str, dict], at: ReadPoint = None) -> dict[str, Counter]:
+    def _committed_df_by_doc(self, doc_ids: list[str], heads: dict[str, dict], at: ReadPoint = STRONG) -> dict[str, Counter]:
         """Per document, the chunks of its committed version holding each token: from its postings, or
         (corpora without postings) its chunk rows' title and text tokenized again, as the write did."""
         out: dict[str, Counter] = {}
@@ -617,7 +619,7 @@ class MilvusStore:
                 out.setdefault(r[0], Counter())[r[1]] += 1
         return out
 
-    def _committed_tokens(self, expr: str, heads: dict[str, dict], at: ReadPoint = None):
+    def _committed_tokens(self, expr: str, heads: dict[str, dict], at: ReadPoint = STRONG):
         """``(doc_id, token)`` once per committed chunk (among rows matching ``expr``) holding the token."""
         if self.postings:
             for r in self.query_all(self.names.postings, expr, ["doc_id", "version", "token"], at):
@@ -630,7 +632,7 @@ class MilvusStore:
                     if _storable(tok):
                         yield r["doc_id"], tok
 
-    def _committed_df(self, doc_ids: list[str], heads: dict[str, dict], at: ReadPoint = None) -> Counter:
+    def _committed_df(self, doc_ids: list[str], heads: dict[str, dict], at: ReadPoint = STRONG) -> Counter:
         total: Counter = Counter()
         for c in self._committed_df_by_doc([d for d in doc_ids if d in heads], heads, at).values():
             total.update(c)

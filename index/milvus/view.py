@@ -65,7 +65,7 @@ class MilvusBridge(PinyinBridge):
             store = self._view.store
             rows = store.client.query(store.names.terms, filter=R.both(f"key == {R.lit(key)}", "df > 0"),
                                       output_fields=["token", "df"], limit=100, timeout=CALL_TIMEOUT,
-                                      **self._view._at)
+                                      **self._view.at)
             found = sorted(((int(r["df"]), r["token"]) for r in rows), reverse=True)
             self._looked[key] = [t for _df, t in found]
         return self._looked[key]
@@ -80,7 +80,6 @@ class MilvusReadView:
     def __init__(self, store) -> None:
         self.store = store
         self.at = store.read_point()
-        self._at = self.at or {}
         self.terms = MilvusTermStats(self)
         self.bridge = MilvusBridge(self)
 
@@ -102,7 +101,7 @@ class MilvusReadView:
             store.names.chunks, data=[np.asarray(query, dtype=np.float32).reshape(-1).tolist()],
             anns_field="vector", limit=k, filter=R.where_expr(where), output_fields=[],
             search_params={"metric_type": "IP", "params": {"ef": max(EF_SEARCH, k)}}, timeout=CALL_TIMEOUT,
-            **self._at,
+            **self.at,
         )[0]
         return _arrays([(h["distance"], h["id"]) for h in hits])
 
@@ -123,7 +122,7 @@ class MilvusReadView:
             hits = store.client.search(
                 store.names.chunks, data=[query], anns_field="sparse", limit=k, filter=R.where_expr(where),
                 output_fields=[], search_params={"metric_type": "IP", "params": {"drop_ratio_search": 0.0}},
-                timeout=CALL_TIMEOUT, **self._at,
+                timeout=CALL_TIMEOUT, **self.at,
             )[0]
             return _arrays([(h["distance"], h["id"]) for h in hits if h["distance"] > 0])
         scores: dict[int, float] = {}
@@ -160,14 +159,14 @@ class MilvusReadView:
         if store.postings:
             rows = store.client.query(
                 store.names.postings, filter=R.both(f"token == {R.lit(token)}", R.where_expr(where)),
-                output_fields=["chunk"], limit=limit, timeout=CALL_TIMEOUT, **self._at,
+                output_fields=["chunk"], limit=limit, timeout=CALL_TIMEOUT, **self.at,
             )
             return [r["chunk"] for r in rows]
         hits = store.client.search(
             store.names.chunks, data=[{R.token_dim(token): 1.0}], anns_field="sparse", limit=limit,
             filter=R.where_expr(where), output_fields=[],
             search_params={"metric_type": "IP", "params": {"drop_ratio_search": 0.0}}, timeout=CALL_TIMEOUT,
-            **self._at,
+            **self.at,
         )[0]
         return [h["id"] for h in hits if h["distance"] > 0]
 
@@ -180,7 +179,7 @@ class MilvusReadView:
                   "source", "url"]
         for i in range(0, len(ids), 1000):
             rows.extend(store.client.query(store.names.chunks, filter=R.in_list("id", ids[i : i + 1000]),
-                                           output_fields=fields, timeout=CALL_TIMEOUT, **self._at))
+                                           output_fields=fields, timeout=CALL_TIMEOUT, **self.at))
         heads = store.heads({r["doc_id"] for r in rows}, at=self.at)
         out: dict[int, ChunkRow] = {}
         for r in rows:
