@@ -352,3 +352,19 @@ def test_a_row_missing_a_field_is_refused_naming_the_collection(tmp_path):
     with pytest.raises(ValueError, match=f"{store.names.terms}: rows lack fields"):
         store.columns.insert(store.names.terms, [{"id": 1, "token": "磨憨"}], 10, 5.0)
     assert store.count(store.names.terms) == 0
+
+
+def test_milvus_lite_reads_log_no_server_tracebacks(tmp_path, caplog):
+    """milvus-lite's in-process server has no timestamp call and logs a traceback at ERROR for each
+    attempt; reads there stay at Strong and never ask, so a search leaves the log (and a user's stderr)
+    clean."""
+    import logging
+
+    from qa.search import Searcher
+
+    store = open_backend("milvus", tmp_path)
+    store.write(documents(6))
+    with caplog.at_level(logging.WARNING):
+        assert Searcher(store).search("昆明磨憨口岸项目", k=3)
+        store.write(documents(8))
+    assert [r for r in caplog.records if r.name.startswith("grpc")] == []

@@ -108,6 +108,7 @@ class MilvusStore:
         self._embedder_lock = threading.Lock()
         self._romanized: dict[str, str | None] = {}
         self._unflushed = 0  # chunk rows written by this process since its last flush
+        self._timestamps = self.target.network  # whether read_point asks the server (see there)
         with self.calls("open"):
             self.sparse = server_has_sparse(self.client)
             self.config = self._open_meta(config.embedder, config.dim, config.create)
@@ -236,15 +237,23 @@ class MilvusStore:
         server), so a search of six reads waited six times. Instead a read point takes one timestamp from
         the server's timestamp oracle (later than every acknowledged write's) and passes it as the
         guarantee of every read that shares the point: the first waits for the tick, the others find it
-        passed. A server without the call (milvus-lite answers 0), or one that refuses it, reads at
-        Strong: same guarantee, a wait per read (an unreachable server fails at the read that follows).
+        passed. milvus-lite has no such call (its in-process server logs a traceback for each attempt) and
+        reads at Strong, which costs no wait there; so does a server that refused the call once (same
+        guarantee, a wait per read; an unreachable server fails at the read that follows).
         """
+        if not self._timestamps:
+            return STRONG
         try:
             ts = self.client._get_connection().alloc_timestamp(timeout=CALL_TIMEOUT,
                                                                context=self.client._generate_call_context())
-        except Exception:  # noqa: BLE001 - Strong reads give the same guarantee; the next read reports errors
+        except Exception as e:  # noqa: BLE001 - Strong reads give the same guarantee; the next read reports errors
+            if "unimplemented" in str(e).lower() or "not implemented" in str(e).lower():
+                self._timestamps = False
             return STRONG
-        return {"consistency_level": "Customized", "guarantee_timestamp": int(ts)} if ts else STRONG
+        if not ts:
+            self._timestamps = False
+            return STRONG
+        return {"consistency_level": "Customized", "guarantee_timestamp": int(ts)}
 
     def query_all(self, collection: str, expr: str, fields: list[str], at: ReadPoint = STRONG) -> list[dict]:
         """Every row matching ``expr``: one query when they fit Milvus' 16,384-row window, else one per
