@@ -477,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _no_documents_message(error, args) -> str:
-    from qa.engine import NoDataDirError
+    from qa.errors import NoDataDirError
 
     hint = f"{command_prefix(args)} ingest PATH"
     if isinstance(error, NoDataDirError):
@@ -488,7 +488,7 @@ def _no_documents_message(error, args) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``policyqa`` command; returns an exit code (see EXIT_CODES)."""
     from index.backend import EXIT_STORE_UNAVAILABLE, StoreError, StoreUnavailableError, WriterBusyError
-    from qa.engine import NoDocumentsError
+    from qa.errors import NoDocumentsError
 
     args = build_parser().parse_args(argv)
     try:

@@ -9,7 +9,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from api.citation_text import cited_answer_text
-from qa.engine import Engine, NoDocumentsError
+from qa.engine import Engine
+from qa.errors import NoDocumentsError
 from qa.search import MAX_K, Filters
 
 MAX_QUERY_CHARS = 1000

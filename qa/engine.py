@@ -11,27 +11,12 @@ from index.embedder import EmbedderSpec
 from index.stores import open_store, store_exists
 from qa import routes
 from qa.answer import Answer
+from qa.errors import NoDataDirError
 from qa.llm import GenerationStream, Generator, generator_for
 from qa.search import Filters, Hit, Searcher
 
 if TYPE_CHECKING:  # index.ingest (readers, chunking, the write pipeline) is imported by ingest only
     from index.ingest import IngestReport
-
-
-class NoDocumentsError(Exception):
-    """Search or ask on an empty data directory; ``data_dir`` says which."""
-
-    def __init__(self, data_dir: Path) -> None:
-        super().__init__(f"no documents in {data_dir} yet; add some with: policyqa ingest PATH")
-        self.data_dir = data_dir
-
-
-class NoDataDirError(NoDocumentsError):
-    """A read on a path that holds no policyqa data directory (nothing was created there)."""
-
-    def __init__(self, data_dir: Path) -> None:
-        super().__init__(data_dir)
-        self.args = (f"no policyqa data in {data_dir} (nothing was created); add some with: policyqa ingest PATH",)
 
 
 def data_dir_exists(data_dir: Path | str) -> bool:
@@ -96,13 +81,9 @@ class Engine:
             thread.join()
         self._warming.clear()
 
-    def _require_documents(self) -> None:
-        if self.store.stats()["chunks"] == 0:
-            raise NoDocumentsError(self.store.location)
-
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
-        """Top passages for a query."""
-        self._require_documents()
+        """Top passages for a query; NoDocumentsError when the store holds no chunks (each snapshot checks
+        its own count, so the check costs no read of its own)."""
         return self.searcher.search(query, k=k, filters=filters, mode=mode)
 
     def ask(self, question: str, k: int = 5, filters: Filters | None = None, generate: bool | None = None) -> Answer:
@@ -124,7 +105,6 @@ class Engine:
     def _ask(
         self, question: str, k: int, filters: Filters | None, generate: bool | None
     ) -> tuple[Answer, Generator | None]:
-        self._require_documents()
         answer = self.answerer.ask(question, k=k, filters=filters)
         generator, answer = generator_for(answer, generate, self.store.config.get("llm"), self._document_text)
         return answer, generator

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -13,6 +14,7 @@ from index.backend import ChunkRow, Filter, ReadView, StoreBackend
 from index.tokenizer import tokenize_query
 from qa import fusion, overlap
 from qa.dedup import is_near_duplicate, shingles
+from qa.errors import NoDocumentsError
 from qa.extract.cedict import translate, translate_terms
 from qa.fusion import FUSERS, Candidates, fuse
 
@@ -172,8 +174,18 @@ class Searcher:
         self.fuser = fuser
         self.depth = depth
 
+    @contextmanager
+    def snapshot(self) -> Iterator[ReadView]:
+        """``with searcher.snapshot() as view:`` the store's read view; NoDocumentsError when it holds no
+        chunks (read from the view's own count: no read of its own, nothing embedded)."""
+        with self.store.read() as view:
+            if not view.n_chunks:
+                raise NoDocumentsError(self.store.location)
+            yield view
+
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
-        """Top ``k`` chunks for ``query``; raises ValueError for bad arguments."""
+        """Top ``k`` chunks for ``query``; raises ValueError for bad arguments, NoDocumentsError on an
+        empty store."""
         return self.retrieve(query, k, filters, mode).hits
 
     def retrieve(
@@ -192,7 +204,7 @@ class Searcher:
             raise ValueError(f"mode must be one of {MODES}")
         k = max(1, min(int(k), MAX_K))
         how = self.fuser if mode == "hybrid" else mode
-        with self.store.read() as view:
+        with self.snapshot() as view:
             cands, plan = self._scored(view, query, filters, max(self.depth, 4 * k), mode)
             rows = _RowReader(view)
             if _uses_rare(how):
@@ -206,7 +218,7 @@ class Searcher:
         self, query: str, filters: Filters | None = None, depth: int | None = None, mode: str = "hybrid"
     ) -> tuple[Candidates, dict[int, ChunkRow]]:
         """Each retriever's scored candidates and their chunk rows, read from one snapshot."""
-        with self.store.read() as view:
+        with self.snapshot() as view:
             cands, rows, _plan = self._gather(view, query, filters, depth or self.depth, mode)
         return cands, rows
 

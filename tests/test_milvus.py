@@ -368,3 +368,21 @@ def test_milvus_lite_reads_log_no_server_tracebacks(tmp_path, caplog):
         assert Searcher(store).search("昆明磨憨口岸项目", k=3)
         store.write(documents(8))
     assert [r for r in caplog.records if r.name.startswith("grpc")] == []
+
+
+def test_an_engine_search_takes_one_read_point(tmp_path, monkeypatch):
+    """The empty-store check reads the search's own view, so a search waits for the server's time tick
+    once: before, ``Engine`` asked ``stats()`` first, which took a read point (and a wait) of its own."""
+    from qa.engine import Engine
+    from qa.errors import NoDocumentsError
+
+    store = open_backend("milvus", tmp_path)
+    engine = Engine(store=store)
+    with pytest.raises(NoDocumentsError):
+        engine.search("昆明磨憨口岸项目")
+    store.write(documents(6))
+    taken: list[int] = []
+    original = store.read_point
+    monkeypatch.setattr(store, "read_point", lambda: taken.append(1) or original())
+    assert engine.search("昆明磨憨口岸项目", k=3)
+    assert len(taken) == 1

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.http.deps import NO_DOCUMENTS, RETRY_AFTER_S
 from index.backend import StoreError, WriterBusyError
-from qa.engine import NoDocumentsError
+from qa.errors import NoDocumentsError
 
 log = logging.getLogger("policyqa.http")
 

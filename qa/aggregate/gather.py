@@ -72,7 +72,7 @@ def gather(
     ``foreign`` words (English questions) are mapped to Chinese through the snapshot's pinyin bridge and
     join ``anchors``."""
     store = searcher.store
-    with store.read() as view:
+    with searcher.snapshot() as view:
         where = (filters or Filters()).where()
         anchors = tuple(anchors) + english_terms(foreign, view.bridge, view.terms)
         anchors = tuple(dict.fromkeys(a for a in anchors if a))
