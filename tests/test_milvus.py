@@ -207,6 +207,29 @@ def test_bad_configuration_is_one_line_with_the_uri_and_reason(tmp_path, uri, re
     assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
 
 
+def test_a_milvus_lite_file_another_process_holds_is_one_line(tmp_path):
+    """milvus-lite serves a file to one process. A second one got "Open local milvus failed" after a
+    logged traceback; now one line says the file is in use, exit code 4."""
+    uri = str(tmp_path / "held.db")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pymilvus import MilvusClient; c = MilvusClient(uri=sys.argv[1]); "
+         "c.list_collections(); print('open', flush=True); time.sleep(120)", uri],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICYQA_DATA": str(tmp_path / "data"),
+               "POLICYQA_EMBEDDER": "hash:64"}
+        proc = subprocess.run([sys.executable, "-m", "api.cli", "--store", "milvus", "--milvus-uri", uri, "stats"],
+                              env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert proc.returncode == 4, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"policyqa: {uri}: the milvus-lite file is in use by another process (one process per file; use a server)"
+    ]
+
+
 def test_a_tls_failure_is_named(tmp_path):
     """A plain TCP listener that is not TLS: the handshake fails and the message says so."""
     import socket

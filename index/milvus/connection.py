@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -112,12 +114,37 @@ def connect(target: Target, token: str | None, db: str | None):
         # milvus-lite's in-process gRPC server allows no keepalive pings between calls; pymilvus' default
         # (every 10 s, even idle) earns a GOAWAY "too_many_pings" that fails the call in flight.
         kwargs["grpc_options"] = {"grpc.keepalive_time_ms": 600000, "grpc.keepalive_permit_without_calls": 0}
+    with _lite_start_errors() as lite_errors:
+        try:
+            client = MilvusClient(**kwargs)
+            client.list_collections(timeout=CONNECT_TIMEOUT)  # the first call that checks the credentials
+            return client
+        except Exception as e:  # pymilvus raises MilvusException and friends
+            cause = lite_errors[-1] if lite_errors and not target.network else e
+            raise StoreUnavailableError(f"{target.shown}: {describe(cause, target, token)}") from None
+
+
+@contextmanager
+def _lite_start_errors() -> Iterator[list[BaseException]]:
+    """Collect the exceptions milvus-lite logs while it starts its in-process server, instead of letting
+    it print them with a traceback; pymilvus then raises only "Open local milvus failed", so the collected
+    one (a file locked by another process, say) is the reason to report."""
+    caught: list[BaseException] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.exc_info and record.exc_info[1] is not None:
+                caught.append(record.exc_info[1])
+
+    lite = logging.getLogger("milvus_lite")
+    handler, propagate = Collect(logging.ERROR), lite.propagate
+    lite.addHandler(handler)
+    lite.propagate = False
     try:
-        client = MilvusClient(**kwargs)
-        client.list_collections(timeout=CONNECT_TIMEOUT)  # the first call that checks the credentials
-        return client
-    except Exception as e:  # pymilvus raises MilvusException and friends
-        raise StoreUnavailableError(f"{target.shown}: {describe(e, target, token)}") from None
+        yield caught
+    finally:
+        lite.removeHandler(handler)
+        lite.propagate = propagate
 
 
 def quiet_client_logs() -> None:
@@ -160,7 +187,8 @@ def describe(e: BaseException, target: Target, token: str | None = None) -> str:
         reason = "TLS failure (the server's certificate or protocol was not accepted)"
     elif status in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
         reason = "Milvus is unreachable (connection lost or timed out)"
-    elif not target.network and ("lock" in low or "opened by another" in low or "in use" in low):
+    elif not target.network and ("lock" in low or "opened by another" in low or "in use" in low
+                                 or type(e).__name__ == "DataDirLockedError"):
         reason = "the milvus-lite file is in use by another process (one process per file; use a server)"
     elif "database" in low and ("not found" in low or "not exist" in low):
         reason = "database not found"
