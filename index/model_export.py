@@ -14,11 +14,15 @@ Run ``python -m index.model_export [fp32|int8]`` to build and print the path.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
 import tempfile
 import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -166,6 +170,33 @@ def ensure_onnx_model(precision: str, cache_dir: Path | None = None) -> Path:
     return target
 
 
+@contextmanager
+def quiet_export() -> Iterator[None]:
+    """Keep the exporters' chatter off the user's terminal: torch's tracer warnings, transformers' weight
+    loading bar, and ONNX Runtime's quantizer advice, which it logs through the root logger (and so would
+    also install a stderr handler for the whole process: every library's warnings printed after it)."""
+    root = logging.getLogger()
+    null = logging.NullHandler() if not root.handlers else None
+    if null:
+        root.addHandler(null)
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - transformers is a dependency
+        hf_logging = None
+    bar = hf_logging.is_progress_bar_enabled() if hf_logging else False
+    if hf_logging:
+        hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        if null:
+            root.removeHandler(null)
+        if hf_logging and bar:
+            hf_logging.enable_progress_bar()
+
+
 def _build_into_cache(cache: Path, base: Path, target: Path, precision: str) -> None:
     _remove_leftovers(cache, target.name)
     _remove_tree(target)
@@ -177,7 +208,8 @@ def _build_into_cache(cache: Path, base: Path, target: Path, precision: str) -> 
             f"policyqa: exporting {DEFAULT_MODEL_NAME} to ONNX ({precision}) into {target} "
             "(first use only; about a minute)"
         )
-        build_export(base, tmp, precision)
+        with quiet_export():
+            build_export(base, tmp, precision)
         marker: dict[str, Any] = {
             "model": target.name,
             "export_version": EXPORT_VERSION,

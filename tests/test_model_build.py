@@ -344,3 +344,21 @@ def test_concurrent_processes_build_once(tmp_path: Path) -> None:
     marker = json.loads((cache / mb.DEFAULT_MODEL_NAME / mb.MARKER_NAME).read_text(encoding="utf-8"))
     assert marker["pid"] in {proc.pid for proc in procs}
     assert mb.is_complete(cache / mb.DEFAULT_MODEL_NAME)
+
+
+def test_the_export_keeps_the_exporters_chatter_off_the_terminal() -> None:
+    """The first-use ONNX export printed torch's tracer warnings and the quantizer's advice (logged on the
+    root logger, which also installed a stderr handler for the rest of the process)."""
+    code = (
+        "import logging, warnings\n"
+        "from index.model_export import quiet_export\n"
+        "with quiet_export():\n"
+        "    warnings.warn('TracerWarning: converting a tensor')\n"
+        "    logging.warning('Please consider to run pre-processing before quantization')\n"
+        "print(len(logging.getLogger().handlers))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0" and proc.stderr == ""
