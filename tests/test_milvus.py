@@ -409,3 +409,18 @@ def test_an_engine_search_takes_one_read_point(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "read_point", lambda: taken.append(1) or original())
     assert engine.search("昆明磨憨口岸项目", k=3)
     assert len(taken) == 1
+
+
+def test_a_milvus_lite_corpus_searches_its_vectors_exactly(tmp_path):
+    """milvus-lite's HNSW never returned some chunks (6 of DuReader-robust's 2,090, whatever M), so a
+    milvus-lite corpus gets a FLAT dense index: every chunk's own vector finds it first."""
+    import numpy as np
+
+    store = open_backend("milvus", tmp_path)
+    store.write(documents(20))
+    assert store.client.describe_index(store.names.chunks, "vector")["index_type"] == "FLAT"
+    rows = store.query_all(store.names.chunks, "id >= 0", ["id", "vector"])
+    with store.read() as view:
+        for r in rows:
+            _scores, keys = view.dense(np.asarray(r["vector"], np.float32), 1)
+            assert keys.tolist() == [r["id"]]

@@ -186,7 +186,7 @@ class MilvusStore:
             self.sparse = meta.get("lexical", "sparse") == "sparse"
             # Corpora written before postings became optional (no "postings" key) keep writing them.
             self.postings = meta.get("postings", "1") == "1"
-            create_collections(self.client, self.names, dim, self.sparse)  # a crash mid-creation
+            create_collections(self.client, self.names, dim, self.sparse, exact=not self.target.network)  # a crash mid-creation
             return {"embedder": stored.as_dict(), "dim": dim, "lexical": meta.get("lexical"),
                     "avgdl": meta.get("avgdl"), "store": "milvus", "uri": self.location,
                     "prefix": self.names.prefix}
@@ -197,7 +197,7 @@ class MilvusStore:
             dim = int(create_embedder(spec).dim) if spec.backend == "hash" else self._model_dim(spec)
         lexical = "sparse" if self.sparse else "postings"
         self.postings = not self.sparse
-        create_collections(self.client, self.names, dim, self.sparse)
+        create_collections(self.client, self.names, dim, self.sparse, exact=not self.target.network)
         self._set_meta({"embedder": json.dumps(spec.as_dict()), "dim": str(dim), "lexical": lexical,
                         "schema": SCHEMA_VERSION, "postings": "1" if self.postings else "0"})
         return {"embedder": spec.as_dict(), "dim": dim, "lexical": lexical, "avgdl": None, "store": "milvus",
