@@ -266,9 +266,11 @@ class MilvusStore:
             return self.client.query(collection, filter=expr, output_fields=fields, limit=QUERY_WINDOW,
                                      timeout=CALL_TIMEOUT, **at)
         out: list[dict] = []
-        edges = [(2**63 * i) // slices for i in range(slices)] + [2**63]
+        edges = [(2**63 * i) // slices for i in range(slices)] + [None]
         for lo, hi in zip(edges, edges[1:], strict=False):
-            part = R.both(expr, f"id >= {lo} and id < {hi}")
+            # Keys lie in [0, 2^63); the last slice has no upper bound, since a server parses the literal
+            # 2^63 as INT64 and refuses it (Milvus 2.3: "value out of range"; milvus-lite took it).
+            part = R.both(expr, f"id >= {lo}" if hi is None else f"id >= {lo} and id < {hi}")
             rows = self.client.query(collection, filter=part, output_fields=fields, limit=QUERY_WINDOW,
                                      timeout=CALL_TIMEOUT, **at)
             if len(rows) >= QUERY_WINDOW:
