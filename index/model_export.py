@@ -179,13 +179,10 @@ def quiet_export() -> Iterator[None]:
     null = logging.NullHandler() if not root.handlers else None
     if null:
         root.addHandler(null)
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:  # pragma: no cover - transformers is a dependency
-        hf_logging = None
-    bar = hf_logging.is_progress_bar_enabled() if hf_logging else False
-    if hf_logging:
-        hf_logging.disable_progress_bar()
+    from transformers.utils import logging as hf_logging
+
+    bar = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -193,7 +190,7 @@ def quiet_export() -> Iterator[None]:
     finally:
         if null:
             root.removeHandler(null)
-        if hf_logging and bar:
+        if bar:
             hf_logging.enable_progress_bar()
 
 
