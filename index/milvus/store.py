@@ -152,9 +152,12 @@ class MilvusStore:
 
     def _open_meta(self, requested: EmbedderSpec | None, dim: int | None = None, create: bool = True) -> dict:
         self._load()
-        if self.client.has_collection(self.names.meta):  # another process may have created it since _load looked
+        meta: dict[str, str] = {}
+        # Another process may have created the meta collection since _load looked: one existence check
+        # decides both the load and the read (with two, it could appear between them, unloaded).
+        if self.client.has_collection(self.names.meta):
             ensure_loaded(self.client, self.names.meta, CREATE_TIMEOUT)
-        meta = self._meta()
+            meta = self._meta()
         if "embedder" in meta:
             if meta.get("schema", "1") != SCHEMA_VERSION:
                 raise StoreUnavailableError(
